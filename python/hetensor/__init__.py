@@ -1,0 +1,74 @@
+"""hetensor: encrypted arrays with NumPy semantics (CKKS through OpenFHE) and native kernels.
+
+The plaintext parts (``hetensor._core``) import on any supported Python. The encrypted layer
+(:class:`Context` and friends, in :mod:`hetensor.he`) needs the ``openfhe`` package and is
+imported on first use, so a missing ``openfhe`` is reported only when encryption is touched.
+
+Example
+-------
+>>> import numpy as np
+>>> import hetensor as ht
+>>> ctx = ht.Context.ckks(depth=2, insecure=True, ring_dim=2**12)  # doctest: +SKIP
+>>> ct = ctx.encrypt(np.array([0.5, -0.25]))                       # doctest: +SKIP
+>>> np.round(ctx.decrypt(ct * ct), 4)                              # doctest: +SKIP
+array([0.25  , 0.0625])
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+try:  # load OpenBLAS (scipy-openblas32) into the process before the extension needs it
+    import scipy_openblas32  # noqa: F401
+except ImportError:  # pragma: no cover - the wheel's RPATH finds the library anyway
+    pass
+
+try:
+    from . import _core
+except ImportError as err:  # pragma: no cover - only on a broken install
+    raise ImportError(
+        f"{err}\nhetensor's C++ extension is missing or broken: reinstall with `pip install .`"
+    ) from err
+
+from . import cuda, errors
+
+__version__: str = _core.__version__
+
+# Names served lazily from hetensor.he (needs openfhe).
+_HE_NAMES = ("Context", "Ciphertext")
+
+__all__ = ["Ciphertext", "Context", "__version__", "cuda", "errors", "info"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HE_NAMES:
+        he = importlib.import_module(".he", __name__)
+        return getattr(he, name)
+    if name == "he":
+        return importlib.import_module(".he", __name__)
+    raise AttributeError(f"module 'hetensor' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+def info() -> dict[str, Any]:
+    """Versions and build facts of this installation (no context needed).
+
+    Returns
+    -------
+    dict
+        ``hetensor``, ``python``, ``numpy``, ``openfhe`` versions (``openfhe`` is the reason it
+        cannot be imported, when it cannot), ``cuda_built``, ``cuda_devices`` and ``blas``.
+
+    Example
+    -------
+    >>> import hetensor as ht
+    >>> sorted(ht.info())[:3]
+    ['blas', 'cuda_built', 'cuda_devices']
+    """
+    from ._info import build_info
+
+    return build_info()

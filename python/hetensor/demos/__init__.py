@@ -1,0 +1,22 @@
+"""Demos run by ``hetensor demo NAME`` (``make demo`` runs the default one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+__all__ = ["DEFAULT", "DEMOS"]
+
+
+def _walkthrough(argv: list[str]) -> int:
+    from .walkthrough import main
+
+    return main(argv)
+
+
+DEMOS: dict[str, tuple[Callable[[list[str]], int], str]] = {
+    "walkthrough": (
+        _walkthrough,
+        "encrypt -> compute on a public (server) context -> decrypt, with errors vs NumPy",
+    ),
+}
+DEFAULT = "walkthrough"

@@ -1,0 +1,284 @@
+"""One CKKS ciphertext holding a 1-D vector, with level tracking and key checks.
+
+:class:`Ciphertext` is the low-level handle under ``EncryptedArray``: elementwise ``+ - *``
+with other ciphertexts, NumPy vectors and scalars, rotations and a logarithmic rotate-and-sum.
+Every operation checks, before any OpenFHE work, that the operands share a context, that the
+needed rotation keys exist, and that enough multiplicative levels are left (bootstrapping first
+when the context allows it, raising :class:`~hetensor.errors.DepthError` otherwise).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from .. import _core
+from ..errors import DepthError, InvalidDtypeError, NonFiniteError, OpenFHEError
+
+if TYPE_CHECKING:
+    from .context import Context
+
+__all__ = ["Ciphertext"]
+
+_Scalar = (int, float, np.integer, np.floating)
+
+
+class Ciphertext:
+    """A CKKS ciphertext of a 1-D real vector, bound to a :class:`~hetensor.Context`.
+
+    Made by :meth:`Context.encrypt`, never directly. Immutable: every operation returns a
+    new ciphertext. NumPy arrays on either side of an operator work (``x + ct``), but a
+    ciphertext never turns into an array implicitly; use ``ctx.decrypt(ct)``.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> import hetensor as ht
+    >>> ctx = ht.Context.ckks(depth=2, insecure=True)                  # doctest: +SKIP
+    >>> x = np.array([0.5, -1.0, 2.0])
+    >>> ct = ctx.encrypt(x)                                              # doctest: +SKIP
+    >>> np.allclose(ctx.decrypt(2 * ct * ct - x), 2 * x * x - x, atol=1e-6)   # doctest: +SKIP
+    True
+    >>> float(ctx.decrypt(ct.sum())[0])                                  # doctest: +SKIP
+    1.5
+    """
+
+    __slots__ = ("_ct", "_ctx", "_layout")
+    __array_ufunc__ = None  # NumPy defers to the reflected operators below
+    __hash__ = None  # type: ignore[assignment]
+
+    _ct: Any
+    _ctx: Context
+    _layout: Any
+
+    def __init__(self) -> None:
+        raise TypeError("make ciphertexts with Context.encrypt(...)")
+
+    @classmethod
+    def _wrap(cls, ct: Any, ctx: Context, layout: Any) -> Ciphertext:
+        obj = object.__new__(cls)
+        obj._ct = ct
+        obj._ctx = ctx
+        obj._layout = layout
+        return obj
+
+    # ------------------------------------------------------------------ metadata
+    @property
+    def context(self) -> Context:
+        """The context this ciphertext is bound to."""
+        return self._ctx
+
+    @property
+    def layout(self) -> Any:
+        """Read-only :class:`hetensor._core.packing.VectorLayout` of the elements in slots."""
+        return self._layout
+
+    @property
+    def size(self) -> int:
+        return int(self._layout.length)
+
+    @property
+    def shape(self) -> tuple[int]:
+        return (self.size,)
+
+    def __len__(self) -> int:
+        return self.size
+
+    @property
+    def level(self) -> int:
+        """Multiplicative levels used so far (0 for a fresh ciphertext)."""
+        return int(self._ct.GetLevel()) + int(self._ct.GetNoiseScaleDeg()) - 1
+
+    @property
+    def levels_left(self) -> int:
+        """Multiplications this ciphertext can still take (before a bootstrap)."""
+        return self._ctx._usable_depth - self.level
+
+    @property
+    def scale(self) -> float:
+        """Current CKKS scaling factor (about ``2**scale_bits`` per pending rescale)."""
+        return float(self._ct.GetScalingFactor())
+
+    def __repr__(self) -> str:
+        return (
+            f"<hetensor.Ciphertext size={self.size} slots={self._layout.slots} "
+            f"levels_left={self.levels_left}/{self._ctx.depth} "
+            f"context={self._ctx.role}:{self._ctx.fingerprint[:12]}>"
+        )
+
+    def __bool__(self) -> bool:
+        raise TypeError("the truth value of a Ciphertext is unknown without decryption")
+
+    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
+        raise TypeError("a Ciphertext is not an array: use ctx.decrypt(ct) to get NumPy values")
+
+    # ------------------------------------------------------------------ helpers
+    def _new(self, ct: Any, layout: Any = None) -> Ciphertext:
+        return Ciphertext._wrap(ct, self._ctx, self._layout if layout is None else layout)
+
+    def _ready(self, levels: int, op: str) -> Ciphertext:
+        """self, bootstrapped first if it has fewer than ``levels`` left and the context can."""
+        left = self.levels_left
+        if left >= levels:
+            return self
+        ctx = self._ctx
+        if ctx.bootstrapping and ctx.has_bootstrap_keys:
+            return ctx.bootstrap(self)
+        raise DepthError(
+            f"{op} needs {levels} multiplicative level(s) but the ciphertext has {left} of "
+            f"{ctx.depth} left; create the context with a larger depth "
+            f"(depth >= {ctx.depth + levels - left}) or with bootstrapping=True"
+        )
+
+    def _is_broadcast_scalar(self) -> bool:
+        lay = self._layout
+        return lay.length == 1 and lay.period == 1
+
+    def _join_layout(self, other: Ciphertext) -> Any:
+        if self._layout == other._layout:
+            return self._layout
+        if other._is_broadcast_scalar():
+            return self._layout
+        if self._is_broadcast_scalar():
+            return other._layout
+        raise ValueError(
+            f"operands could not be broadcast together with shapes {self.shape} {other.shape}"
+        )
+
+    def _plaintext(self, values: np.ndarray) -> Any:
+        """Encode a NumPy vector with this ciphertext's layout, at its level."""
+        if values.ndim != 1 or values.shape[0] != self.size:
+            raise ValueError(
+                f"operands could not be broadcast together with shapes {self.shape} {values.shape}"
+            )
+        slot_values = _core.packing.encode_vector(values, self._layout)  # NonFiniteError
+        return self._ctx._make_plaintext(slot_values, int(self._ct.GetLevel()))
+
+    def _coerce(self, other: Any) -> Ciphertext | float | np.ndarray | None:
+        """Classify an operand: Ciphertext, finite float, float64 vector, or None."""
+        if isinstance(other, Ciphertext):
+            self._ctx._check_compatible(other)
+            return other
+        if isinstance(other, _Scalar) and not isinstance(other, bool):
+            value = float(other)
+            if not math.isfinite(value):
+                raise NonFiniteError(f"cannot combine a ciphertext with {value}")
+            return value
+        if isinstance(other, (np.ndarray, list, tuple)):
+            arr = np.asarray(other)
+            if arr.dtype.kind not in "iuf":
+                raise InvalidDtypeError(
+                    f"cannot combine a ciphertext with an array of dtype {arr.dtype}"
+                )
+            if arr.ndim == 0 or arr.shape == (1,):
+                return self._coerce(float(arr.reshape(())))
+            return np.ascontiguousarray(arr, dtype=np.float64)
+        return None
+
+    def _call(self, fn: Any, *args: Any) -> Any:
+        try:
+            return fn(*args)
+        except RuntimeError as err:
+            raise OpenFHEError(f"OpenFHE failed in {fn.__name__}: {err}") from err
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self, other: Any) -> Ciphertext:
+        cc = self._ctx._cc
+        o = self._coerce(other)
+        if isinstance(o, Ciphertext):
+            return self._new(self._call(cc.EvalAdd, self._ct, o._ct), self._join_layout(o))
+        if isinstance(o, float):
+            return self._new(self._call(cc.EvalAdd, self._ct, o))
+        if isinstance(o, np.ndarray):
+            return self._new(self._call(cc.EvalAdd, self._ct, self._plaintext(o)))
+        return NotImplemented
+
+    __radd__ = __add__
+
+    def __neg__(self) -> Ciphertext:
+        return self._new(self._call(self._ctx._cc.EvalNegate, self._ct))
+
+    def __pos__(self) -> Ciphertext:
+        return self
+
+    def __sub__(self, other: Any) -> Ciphertext:
+        cc = self._ctx._cc
+        o = self._coerce(other)
+        if isinstance(o, Ciphertext):
+            return self._new(self._call(cc.EvalSub, self._ct, o._ct), self._join_layout(o))
+        if isinstance(o, float):
+            return self._new(self._call(cc.EvalSub, self._ct, o))
+        if isinstance(o, np.ndarray):
+            return self._new(self._call(cc.EvalSub, self._ct, self._plaintext(o)))
+        return NotImplemented
+
+    def __rsub__(self, other: Any) -> Ciphertext:
+        o = self._coerce(other)
+        if o is None:
+            return NotImplemented
+        return (-self).__add__(o)
+
+    def __mul__(self, other: Any) -> Ciphertext:
+        cc = self._ctx._cc
+        o = self._coerce(other)
+        if isinstance(o, Ciphertext):
+            layout = self._join_layout(o)
+            a = self._ready(1, "multiply")
+            b = o._ready(1, "multiply")
+            return self._new(self._call(cc.EvalMult, a._ct, b._ct), layout)
+        if isinstance(o, float):
+            # Small integers cost additions, not a level.
+            if o == 1.0:
+                return self
+            if o == -1.0:
+                return -self
+            if o in (2.0, -2.0):
+                doubled = self._new(self._call(cc.EvalAdd, self._ct, self._ct))
+                return doubled if o > 0 else -doubled
+            a = self._ready(1, "multiply")
+            return self._new(self._call(cc.EvalMult, a._ct, o))
+        if isinstance(o, np.ndarray):
+            a = self._ready(1, "multiply")
+            return self._new(self._call(cc.EvalMult, a._ct, a._plaintext(o)))
+        return NotImplemented
+
+    __rmul__ = __mul__
+
+    def square(self) -> Ciphertext:
+        """Elementwise square (one level)."""
+        a = self._ready(1, "square")
+        return self._new(self._call(self._ctx._cc.EvalSquare, a._ct))
+
+    # ------------------------------------------------------------------ rotations
+    def rotate(self, k: int) -> Ciphertext:
+        """Rotate the padded block left by ``k`` (cyclic): slot ``i`` gets element ``i + k``.
+
+        For a vector of length ``n`` padded to a block of ``p = next_pow2(n)`` slots this
+        equals ``np.roll(np.pad(x, (0, p - n)), -k)[:n]``. Uses the rotation key for ``k``;
+        the owner's context makes a missing one on demand, a public one raises
+        :class:`~hetensor.errors.MissingKeyError`.
+        """
+        idx = self._ctx._rotation_key(int(k))
+        if idx == 0:
+            return self
+        return self._new(self._call(self._ctx._cc.EvalRotate, self._ct, idx))
+
+    def sum(self) -> Ciphertext:
+        """Sum of the elements, in every slot: log2(period) rotations and additions.
+
+        The result behaves as a scalar: it broadcasts against ciphertexts of any length.
+        Needs the rotation keys of ``KeyPlan.for_sum(len(ct))``.
+        """
+        cc = self._ctx._cc
+        acc = self._ct
+        for step in _core.packing.rotation_sum_steps(int(self._layout.period)):
+            idx = self._ctx._rotation_key(step)
+            acc = self._call(cc.EvalAdd, acc, self._call(cc.EvalRotate, acc, idx))
+        slots = int(self._layout.slots)
+        return self._new(acc, _core.packing.VectorLayout(1, 1, slots, slots))
+
+    def to_bytes(self) -> bytes:
+        """Serialize in a checked envelope; read back with ``ctx.from_bytes``."""
+        return self._ctx.to_bytes(self)

@@ -4,6 +4,8 @@
 #   make test        fast test suite (slow cases excluded)
 #   make test-slow   the heavy cases: bootstrapping, large rings, long runs, fuzzing at volume
 #   make bench       benchmark table (hetensor bench)
+#   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
+#   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
 # Override the interpreter with PYTHON=/path/to/python3.10.
 
 SHELL := /bin/bash
@@ -14,7 +16,14 @@ STAMP := $(VENV)/.hetensor-installed
 BUILD_INPUTS := pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow bench info lint wheel venv clean
+TORCH_VENV ?= .venv-torch
+TORCH_PY := $(TORCH_VENV)/bin/python
+TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
+# torch 2.13.0 (CPU) installs from this machine's disk for CPython 3.11 only; never install it
+# into .venv (3.10), where pip would fetch a multi-GB CUDA build.
+TORCH_SPEC ?= torch==2.13.0
+
+.PHONY: demo test test-slow bench bench-torch fixtures info lint wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -28,6 +37,18 @@ $(STAMP): $(PY) $(BUILD_INPUTS)
 
 venv: $(STAMP)
 
+$(TORCH_PY):
+	@py=$$(scripts/find-python.sh 3.11) || exit 1; \
+	 echo "creating $(TORCH_VENV) with $$py"; \
+	 "$$py" -m venv $(TORCH_VENV)
+	$(TORCH_PY) -m pip install --quiet --upgrade pip
+
+# The plaintext kernels need no openfhe, so hetensor installs on 3.11 beside torch.
+$(TORCH_STAMP): $(TORCH_PY) $(BUILD_INPUTS)
+	$(TORCH_PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(TORCH_PY) -m pip install --quiet -e ".[dev]" -Cbuild-dir=build/editable-torch
+	@touch $@
+
 demo: $(STAMP)
 	$(VENV)/bin/hetensor demo
 
@@ -40,14 +61,20 @@ test-slow: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/hetensor bench
 
+bench-torch: $(TORCH_STAMP)
+	$(TORCH_VENV)/bin/hetensor bench --filter 'torch*'
+
+fixtures: $(TORCH_STAMP)
+	$(TORCH_PY) scripts/make_torch_fixtures.py
+
 info: $(STAMP)
 	$(VENV)/bin/hetensor info
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check python tests examples
+	$(VENV)/bin/ruff check python tests examples scripts
 
 wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .
 
 clean:
-	rm -rf build dist $(VENV) .pytest_cache
+	rm -rf build dist $(VENV) $(TORCH_VENV) .pytest_cache

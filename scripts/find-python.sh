@@ -1,41 +1,50 @@
 #!/usr/bin/env bash
-# Prints the path of a CPython that can run hetensor's encrypted layer (3.10 on this image;
-# OpenFHE's PyPI wheels exist for CPython 3.10 and 3.12). Order: $PYTHON, python3.10 on PATH,
-# pyenv's 3.10 installs, /usr/bin/python3.10. Exits 1 with advice when none works.
+# Usage: scripts/find-python.sh [VERSION]   (VERSION defaults to 3.10)
+# Prints the path of a working CPython VERSION with the venv module. 3.10 is what hetensor's
+# encrypted layer needs on this image (OpenFHE's PyPI wheels exist for CPython 3.10 and 3.12);
+# 3.11 is what the PyTorch reference environment needs (make bench-torch). Order: $PYTHON
+# (3.10 only), pythonVERSION on PATH, pyenv's installs, /usr/bin. Exits 1 with advice.
 set -u
+want="${1:-3.10}"
 
-works() {  # prints sys.executable when "$@" is a working CPython 3.10/3.12 with venv
-  "$@" - <<'PY' 2>/dev/null
+works() {  # prints sys.executable when "$@" is a working CPython of the wanted version
+  "$@" - "$want" <<'PY' 2>/dev/null
 import sys, venv  # noqa: F401
-assert sys.implementation.name == "cpython" and sys.version_info[:2] in ((3, 10), (3, 12))
+ok = {"3.10": ("3.10", "3.12")}.get(sys.argv[1], (sys.argv[1],))
+assert sys.implementation.name == "cpython"
+assert "%d.%d" % sys.version_info[:2] in ok
 print(sys.executable)
 PY
 }
 
-if [ -n "${PYTHON:-}" ]; then
+if [ "$want" = "3.10" ] && [ -n "${PYTHON:-}" ]; then
   if out=$(works "$PYTHON"); then echo "$out"; exit 0; fi
   echo "error: PYTHON=$PYTHON is not a working CPython 3.10 or 3.12 with the venv module" >&2
   exit 1
 fi
 
-if out=$(works python3.10); then echo "$out"; exit 0; fi
+if out=$(works "python$want"); then echo "$out"; exit 0; fi
 
 # pyenv shims need PYENV_VERSION; call the interpreters directly instead.
 roots=()
 if command -v pyenv >/dev/null 2>&1; then roots+=("$(pyenv root)"); fi
 roots+=("${PYENV_ROOT:-$HOME/.pyenv}")
 for root in "${roots[@]}"; do
-  for exe in "$root"/versions/3.10*/bin/python3.10; do
+  for exe in "$root"/versions/"$want".*/bin/python"$want"; do
     [ -x "$exe" ] || continue
     if out=$(works "$exe"); then echo "$out"; exit 0; fi
   done
 done
 
-for exe in /usr/bin/python3.10 /usr/local/bin/python3.10 /usr/bin/python3.12; do
+for exe in /usr/bin/python"$want" /usr/local/bin/python"$want"; do
   [ -x "$exe" ] || continue
   if out=$(works "$exe"); then echo "$out"; exit 0; fi
 done
 
+if [ "$want" != "3.10" ]; then
+  echo "error: no working CPython $want found (install it, e.g. pyenv install $want)" >&2
+  exit 1
+fi
 cat >&2 <<'MSG'
 error: no working CPython 3.10 found.
 hetensor's encrypted layer needs OpenFHE's PyPI wheel, built for CPython 3.10 (Ubuntu 22.04 /

@@ -4,6 +4,7 @@
 
 #include "bindings.hpp"
 #include "hetensor/common/blas.hpp"
+#include "hetensor/common/parallel.hpp"
 #if HETENSOR_HAS_CUDA
 #include "hetensor/cuda/device.hpp"
 #endif
@@ -19,6 +20,10 @@ void register_runtime(py::module_& m) {
         R"doc(OpenBLAS build string of the scipy-openblas32 library the kernels call.)doc");
   m.def("blas_num_threads", &blas::num_threads,
         R"doc(Number of threads OpenBLAS uses for one call.)doc");
+
+  m.def("default_num_threads", &hetensor::default_num_threads,
+        R"doc(Threads the plaintext kernels use by default (HETENSOR_NUM_THREADS, else
+OMP_NUM_THREADS, else the number of cores).)doc");
 
   py::module_ cuda = m.def_submodule("cuda", "CUDA runtime queries (0 devices without a CUDA build).");
   cuda.def(

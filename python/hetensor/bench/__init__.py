@@ -25,6 +25,7 @@ import fnmatch
 import importlib
 import json
 import os
+import pkgutil
 import statistics
 import tempfile
 import time
@@ -46,9 +47,10 @@ __all__ = [
     "write_json",
 ]
 
-# Modules whose import registers cases; a module that cannot be imported here (e.g. the HE
-# cases without openfhe) is reported as skipped, not fatal.
-CASE_MODULES = ("hetensor.bench.he_ops",)
+
+def _case_modules() -> list[str]:
+    """Every module of this package registers cases on import (no list to keep in sync)."""
+    return [f"{__name__}.{m.name}" for m in pkgutil.iter_modules(__path__) if not m.ispkg]
 
 
 @dataclass(frozen=True)
@@ -192,10 +194,14 @@ def compare(
     return Row(name, t_ours, reference, t_ref, target, note, dict(extras))
 
 
-def load_cases(modules: Iterable[str] = CASE_MODULES) -> dict[str, str]:
-    """Import the case modules; returns {module: reason} for those that cannot load here."""
+def load_cases(modules: Iterable[str] | None = None) -> dict[str, str]:
+    """Import the case modules; returns {module: reason} for those that cannot load here.
+
+    A module that cannot be imported here (the HE cases without openfhe, the PyTorch cases
+    without torch) is reported as skipped, not fatal.
+    """
     skipped = {}
-    for mod in modules:
+    for mod in _case_modules() if modules is None else modules:
         try:
             importlib.import_module(mod)
         except ImportError as err:

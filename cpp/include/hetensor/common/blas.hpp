@@ -1,6 +1,8 @@
 #pragma once
 // The one place that names OpenBLAS symbols (scipy-openblas32, prefixed with scipy_).
+// Kernels call hetensor::blas::gemm<T>, never cblas directly.
 
+#include <cstdint>
 #include <string>
 
 namespace hetensor::blas {
@@ -10,5 +12,19 @@ std::string config();
 
 // Number of threads OpenBLAS uses for one call.
 int num_threads();
+
+// Sets the number of threads OpenBLAS uses (n >= 1).
+void set_num_threads(int n);
+
+// Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T. A is M x K after op,
+// B is K x N after op, C is M x N; lda/ldb/ldc are row strides (elements). Overloaded for
+// float and double so templated kernels call blas::gemm(...). Sizes must fit OpenBLAS's
+// 32-bit integers (checked: throws std::length_error).
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
+          float beta, float* c, std::int64_t ldc);
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
+          double beta, double* c, std::int64_t ldc);
 
 }  // namespace hetensor::blas

@@ -27,7 +27,7 @@ def main() -> None:
 
     owner = ht.Context.ckks(depth=2)
     owner.generate_keys(KeyPlan.for_sum(len(x)) | KeyPlan.rotations_of(1))
-    reply = server_job(owner.public().serialize(), owner.encrypt(x).to_bytes(), w)
+    reply = server_job(owner.public().serialize(), owner.encrypt_vector(x).to_bytes(), w)
 
     result = owner.decrypt(owner.from_bytes(reply))
     expected = np.roll(np.pad(x, (0, 28)), -1)[:100] - x @ w

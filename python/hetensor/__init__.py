@@ -36,9 +36,23 @@ from . import cuda, errors
 __version__: str = _core.__version__
 
 # Names served lazily from hetensor.he (needs openfhe).
-_HE_NAMES = ("Context", "Ciphertext")
+_HE_NAMES = (
+    "Ciphertext",
+    "Context",
+    "EncryptedArray",
+    "EncryptedMatrix",
+    "KeyPlan",
+    "concatenate",
+    "dot",
+    "matmul",
+    "mean",
+    "polyval",
+    "stack",
+    "sum",
+    "transpose",
+)
 
-__all__ = ["Ciphertext", "Context", "__version__", "cuda", "errors", "info"]
+__all__ = ["__version__", "cuda", "errors", "info", *_HE_NAMES]
 
 
 def __getattr__(name: str) -> Any:

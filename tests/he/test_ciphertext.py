@@ -34,7 +34,7 @@ scalars = st.floats(-2, 2, allow_nan=False, allow_infinity=False)
 def test_elementwise_matches_numpy(ctx, xs, s, seed):
     x = np.array(xs)
     y = np.random.default_rng(seed).uniform(-1, 1, len(x))
-    a, b = ctx.encrypt(x), ctx.encrypt(y)
+    a, b = ctx.encrypt_vector(x), ctx.encrypt_vector(y)
     cases = {
         "a+b": (a + b, x + y),
         "a-b": (a - b, x - y),
@@ -58,14 +58,16 @@ def test_elementwise_matches_numpy(ctx, xs, s, seed):
 @given(xs=vectors, k=st.integers(-70, 70))
 def test_rotate_matches_padded_roll(ctx, xs, k):
     x = np.array(xs)
-    np.testing.assert_allclose(ctx.decrypt(ctx.encrypt(x).rotate(k)), padded_roll(x, k), atol=ATOL)
+    np.testing.assert_allclose(
+        ctx.decrypt(ctx.encrypt_vector(x).rotate(k)), padded_roll(x, k), atol=ATOL
+    )
 
 
 @settings(max_examples=15, deadline=None)
 @given(xs=vectors)
 def test_sum_and_broadcast(ctx, xs):
     x = np.array(xs)
-    a = ctx.encrypt(x)
+    a = ctx.encrypt_vector(x)
     total = a.sum()
     assert total.shape == (1,)
     np.testing.assert_allclose(ctx.decrypt(total), [x.sum()], atol=ATOL * len(x))
@@ -80,7 +82,7 @@ def test_sum_uses_log_rotations(ctx, rng):
 
 def test_levels_are_tracked_and_exhaustion_raises_before_work(ctx, rng):
     x = rng.uniform(0.5, 1, 8)
-    a = ctx.encrypt(x)
+    a = ctx.encrypt_vector(x)
     assert (a.level, a.levels_left) == (0, 3)
     assert a.scale == pytest.approx(2.0**40, rel=1e-3)
     b = a * a
@@ -98,11 +100,11 @@ def test_levels_are_tracked_and_exhaustion_raises_before_work(ctx, rng):
 
 
 def test_operand_errors(ctx):
-    a = ctx.encrypt(np.arange(4.0))
+    a = ctx.encrypt_vector(np.arange(4.0))
     with pytest.raises(ValueError, match="could not be broadcast"):
         _ = a + np.ones(3)
     with pytest.raises(ValueError, match="could not be broadcast"):
-        _ = a * ctx.encrypt(np.ones(5))
+        _ = a * ctx.encrypt_vector(np.ones(5))
     with pytest.raises(errors.NonFiniteError):
         _ = a + float("nan")
     with pytest.raises(errors.NonFiniteError):
@@ -116,7 +118,7 @@ def test_operand_errors(ctx):
 
 
 def test_no_implicit_decryption(ctx):
-    a = ctx.encrypt(np.ones(3))
+    a = ctx.encrypt_vector(np.ones(3))
     with pytest.raises(TypeError, match="decrypt"):
         np.asarray(a)
     with pytest.raises(TypeError):

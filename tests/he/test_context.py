@@ -69,15 +69,28 @@ def test_parameter_validation(he, kwargs, exc, match):
         (np.array([True, False]), errors.InvalidDtypeError, "bool"),
         (np.array([0.0, np.nan]), errors.NonFiniteError, "index 1"),
         (np.array([np.inf]), errors.NonFiniteError, "non-finite"),
-        (np.zeros((2, 2)), ValueError, "1-D"),
         (np.zeros(0), ValueError, "empty"),
-        (np.zeros(2049), errors.CapacityError, "2048 slots"),
+        (np.zeros((2, 4096)), errors.CapacityError, "needs 4096 slots"),
         (np.array([3e6]), errors.CapacityError, "overflow"),
     ],
 )
 def test_encrypt_input_errors(ctx, values, exc, match):
     with pytest.raises(exc, match=match):
         ctx.encrypt(values)
+
+
+@pytest.mark.parametrize(
+    ("values", "exc", "match"),
+    [
+        (np.zeros((2, 2)), ValueError, "1-D"),
+        (np.zeros(0), ValueError, "empty"),
+        (np.zeros(2049), errors.CapacityError, "2048 slots"),
+        (np.array([np.nan]), errors.NonFiniteError, "index 0"),
+    ],
+)
+def test_encrypt_vector_input_errors(ctx, values, exc, match):
+    with pytest.raises(exc, match=match):
+        ctx.encrypt_vector(values)
 
 
 def test_integer_input_is_encrypted_as_float(ctx):
@@ -108,7 +121,7 @@ def test_rotation_keys_only_as_generated(he, rng):
     server = owner.public()
     owner.generate_keys(rotations=[5])  # after public(): not in the server's view
     x = rng.uniform(-1, 1, 8)
-    ct = server.receive(owner.encrypt(x))
+    ct = server.receive(owner.encrypt_vector(x))
     np.testing.assert_allclose(owner.decrypt(ct.rotate(-1)), np.roll(x, 1), atol=1e-6)
     with pytest.raises(errors.MissingKeyError, match=r"step 5 .*generate_keys\(rotations=\[5\]\)"):
         ct.rotate(5)
@@ -118,7 +131,7 @@ def test_rotation_keys_only_as_generated(he, rng):
 
 def test_owner_makes_missing_keys_on_demand(ctx, rng):
     x = rng.uniform(-1, 1, 16)
-    ct = ctx.encrypt(x)
+    ct = ctx.encrypt_vector(x)
     out = ct.rotate(3)
     assert 3 in ctx.rotation_keys
     np.testing.assert_allclose(ctx.decrypt(out), np.roll(x, -3), atol=1e-6)
@@ -148,7 +161,7 @@ def test_ciphertext_bytes_round_trip_and_corruption(ctx, rng):
         ctx.from_bytes(bytes(corrupt))
     with pytest.raises(errors.FormatError):
         ctx.from_bytes(data[:1000])
-    with pytest.raises(errors.FormatError, match="expected serialized ciphertext"):
+    with pytest.raises(errors.FormatError, match="expected serialized ciphertext, array"):
         ctx.from_bytes(ctx.public().serialize())
 
 
@@ -177,8 +190,8 @@ def test_public_side_in_another_process(ctx, rng, tmp_path):
     x, y = rng.uniform(-1, 1, 6), rng.uniform(-1, 1, 6)
     ctx.generate_keys(rotations=[1])
     (tmp_path / "ctx.bin").write_bytes(ctx.serialize())
-    (tmp_path / "x.bin").write_bytes(ctx.encrypt(x).to_bytes())
-    (tmp_path / "y.bin").write_bytes(ctx.encrypt(y).to_bytes())
+    (tmp_path / "x.bin").write_bytes(ctx.encrypt_vector(x).to_bytes())
+    (tmp_path / "y.bin").write_bytes(ctx.encrypt_vector(y).to_bytes())
     server = textwrap.dedent(
         """
         import sys, pathlib

@@ -22,7 +22,7 @@ def _setup() -> dict[str, Any]:
     rng = np.random.default_rng(0)
     x = rng.uniform(-1, 1, ctx.slots)
     y = rng.uniform(-1, 1, ctx.slots)
-    a, b = ctx.encrypt(x), ctx.encrypt(y)
+    a, b = ctx.encrypt_vector(x), ctx.encrypt_vector(y)
     return {
         "ctx": ctx,
         "x": x,
@@ -47,7 +47,7 @@ def bench_encrypt(cfg: BenchConfig) -> list[Row]:
     return [
         compare(
             "encrypt (full slots)",
-            lambda: ctx.encrypt(x),
+            lambda: ctx.encrypt_vector(x),
             lambda: cc.Encrypt(pk, cc.MakeCKKSPackedPlaintext(xs)),
             reference="openfhe MakeCKKSPackedPlaintext+Encrypt",
             repeat=max(3, cfg.repeat // 4),

@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     )
 
     t0 = time.perf_counter()
-    cx, cy = owner.encrypt(x), owner.encrypt(y)
+    cx, cy = owner.encrypt_vector(x), owner.encrypt_vector(y)
     wire = [cx.to_bytes(), cy.to_bytes()]
     _say(
         "owner",

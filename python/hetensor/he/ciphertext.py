@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
-from ..errors import DepthError, InvalidDtypeError, NonFiniteError, OpenFHEError
+from ..errors import InvalidDtypeError, NonFiniteError
 
 if TYPE_CHECKING:
     from .context import Context
@@ -89,12 +89,12 @@ class Ciphertext:
     @property
     def level(self) -> int:
         """Multiplicative levels used so far (0 for a fresh ciphertext)."""
-        return int(self._ct.GetLevel()) + int(self._ct.GetNoiseScaleDeg()) - 1
+        return self._ctx._engine.levels_used(self._ct)
 
     @property
     def levels_left(self) -> int:
         """Multiplications this ciphertext can still take (before a bootstrap)."""
-        return self._ctx._usable_depth - self.level
+        return self._ctx._engine.levels_left(self._ct)
 
     @property
     def scale(self) -> float:
@@ -118,20 +118,6 @@ class Ciphertext:
     def _new(self, ct: Any, layout: Any = None) -> Ciphertext:
         return Ciphertext._wrap(ct, self._ctx, self._layout if layout is None else layout)
 
-    def _ready(self, levels: int, op: str) -> Ciphertext:
-        """self, bootstrapped first if it has fewer than ``levels`` left and the context can."""
-        left = self.levels_left
-        if left >= levels:
-            return self
-        ctx = self._ctx
-        if ctx.bootstrapping and ctx.has_bootstrap_keys:
-            return ctx.bootstrap(self)
-        raise DepthError(
-            f"{op} needs {levels} multiplicative level(s) but the ciphertext has {left} of "
-            f"{ctx.depth} left; create the context with a larger depth "
-            f"(depth >= {ctx.depth + levels - left}) or with bootstrapping=True"
-        )
-
     def _is_broadcast_scalar(self) -> bool:
         lay = self._layout
         return lay.length == 1 and lay.period == 1
@@ -147,14 +133,13 @@ class Ciphertext:
             f"operands could not be broadcast together with shapes {self.shape} {other.shape}"
         )
 
-    def _plaintext(self, values: np.ndarray) -> Any:
-        """Encode a NumPy vector with this ciphertext's layout, at its level."""
+    def _slot_values(self, values: np.ndarray) -> np.ndarray:
+        """Slot vector of a NumPy vector in this ciphertext's layout."""
         if values.ndim != 1 or values.shape[0] != self.size:
             raise ValueError(
                 f"operands could not be broadcast together with shapes {self.shape} {values.shape}"
             )
-        slot_values = _core.packing.encode_vector(values, self._layout)  # NonFiniteError
-        return self._ctx._make_plaintext(slot_values, int(self._ct.GetLevel()))
+        return _core.packing.encode_vector(values, self._layout)  # NonFiniteError
 
     def _coerce(self, other: Any) -> Ciphertext | float | np.ndarray | None:
         """Classify an operand: Ciphertext, finite float, float64 vector, or None."""
@@ -177,79 +162,53 @@ class Ciphertext:
             return np.ascontiguousarray(arr, dtype=np.float64)
         return None
 
-    def _call(self, fn: Any, *args: Any) -> Any:
-        try:
-            return fn(*args)
-        except RuntimeError as err:
-            raise OpenFHEError(f"OpenFHE failed in {fn.__name__}: {err}") from err
-
     # ------------------------------------------------------------------ arithmetic
-    def __add__(self, other: Any) -> Ciphertext:
-        cc = self._ctx._cc
+    def _binary(self, other: Any, kind: str) -> Ciphertext:
+        eng = self._ctx._engine
         o = self._coerce(other)
+        if o is None:
+            return NotImplemented
         if isinstance(o, Ciphertext):
-            return self._new(self._call(cc.EvalAdd, self._ct, o._ct), self._join_layout(o))
+            layout = self._join_layout(o)
+            fn = {"add": eng.add, "sub": eng.sub, "mul": eng.mul}[kind]
+            return self._new(fn(self._ct, o._ct), layout)
         if isinstance(o, float):
-            return self._new(self._call(cc.EvalAdd, self._ct, o))
-        if isinstance(o, np.ndarray):
-            return self._new(self._call(cc.EvalAdd, self._ct, self._plaintext(o)))
-        return NotImplemented
+            if kind == "mul":
+                return self._new(eng.mul_scalar(self._ct, o))
+            return self._new(eng.add_scalar(self._ct, o if kind == "add" else -o))
+        values = self._slot_values(o)
+        if kind == "mul":
+            return self._new(eng.mul_plain(self._ct, values))
+        return self._new(eng.add_plain(self._ct, values if kind == "add" else -values))
+
+    def __add__(self, other: Any) -> Ciphertext:
+        return self._binary(other, "add")
 
     __radd__ = __add__
 
-    def __neg__(self) -> Ciphertext:
-        return self._new(self._call(self._ctx._cc.EvalNegate, self._ct))
-
-    def __pos__(self) -> Ciphertext:
-        return self
-
     def __sub__(self, other: Any) -> Ciphertext:
-        cc = self._ctx._cc
-        o = self._coerce(other)
-        if isinstance(o, Ciphertext):
-            return self._new(self._call(cc.EvalSub, self._ct, o._ct), self._join_layout(o))
-        if isinstance(o, float):
-            return self._new(self._call(cc.EvalSub, self._ct, o))
-        if isinstance(o, np.ndarray):
-            return self._new(self._call(cc.EvalSub, self._ct, self._plaintext(o)))
-        return NotImplemented
+        return self._binary(other, "sub")
 
     def __rsub__(self, other: Any) -> Ciphertext:
         o = self._coerce(other)
         if o is None:
             return NotImplemented
-        return (-self).__add__(o)
+        return (-self)._binary(o, "add")
 
     def __mul__(self, other: Any) -> Ciphertext:
-        cc = self._ctx._cc
-        o = self._coerce(other)
-        if isinstance(o, Ciphertext):
-            layout = self._join_layout(o)
-            a = self._ready(1, "multiply")
-            b = o._ready(1, "multiply")
-            return self._new(self._call(cc.EvalMult, a._ct, b._ct), layout)
-        if isinstance(o, float):
-            # Small integers cost additions, not a level.
-            if o == 1.0:
-                return self
-            if o == -1.0:
-                return -self
-            if o in (2.0, -2.0):
-                doubled = self._new(self._call(cc.EvalAdd, self._ct, self._ct))
-                return doubled if o > 0 else -doubled
-            a = self._ready(1, "multiply")
-            return self._new(self._call(cc.EvalMult, a._ct, o))
-        if isinstance(o, np.ndarray):
-            a = self._ready(1, "multiply")
-            return self._new(self._call(cc.EvalMult, a._ct, a._plaintext(o)))
-        return NotImplemented
+        return self._binary(other, "mul")
 
     __rmul__ = __mul__
 
+    def __neg__(self) -> Ciphertext:
+        return self._new(self._ctx._engine.neg(self._ct))
+
+    def __pos__(self) -> Ciphertext:
+        return self
+
     def square(self) -> Ciphertext:
         """Elementwise square (one level)."""
-        a = self._ready(1, "square")
-        return self._new(self._call(self._ctx._cc.EvalSquare, a._ct))
+        return self._new(self._ctx._engine.square(self._ct))
 
     # ------------------------------------------------------------------ rotations
     def rotate(self, k: int) -> Ciphertext:
@@ -260,10 +219,7 @@ class Ciphertext:
         the owner's context makes a missing one on demand, a public one raises
         :class:`~hetensor.errors.MissingKeyError`.
         """
-        idx = self._ctx._rotation_key(int(k))
-        if idx == 0:
-            return self
-        return self._new(self._call(self._ctx._cc.EvalRotate, self._ct, idx))
+        return self._new(self._ctx._engine.rotate(self._ct, int(k)))
 
     def sum(self) -> Ciphertext:
         """Sum of the elements, in every slot: log2(period) rotations and additions.
@@ -271,13 +227,12 @@ class Ciphertext:
         The result behaves as a scalar: it broadcasts against ciphertexts of any length.
         Needs the rotation keys of ``KeyPlan.for_sum(len(ct))``.
         """
-        cc = self._ctx._cc
-        acc = self._ct
-        for step in _core.packing.rotation_sum_steps(int(self._layout.period)):
-            idx = self._ctx._rotation_key(step)
-            acc = self._call(cc.EvalAdd, acc, self._call(cc.EvalRotate, acc, idx))
+        steps = _core.packing.rotation_sum_steps(int(self._layout.period))
         slots = int(self._layout.slots)
-        return self._new(acc, _core.packing.VectorLayout(1, 1, slots, slots))
+        return self._new(
+            self._ctx._engine.rotate_sum(self._ct, steps),
+            _core.packing.VectorLayout(1, 1, slots, slots),
+        )
 
     def to_bytes(self) -> bytes:
         """Serialize in a checked envelope; read back with ``ctx.from_bytes``."""

@@ -13,12 +13,13 @@ real separation, because :meth:`Context.serialize` writes the secret key only wh
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import re
 import time
 import warnings
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -38,8 +39,11 @@ from ..errors import (
 )
 from . import serialize as _envelope
 from ._backend import openfhe as ofhe
+from ._engine import DryEngine, Engine, Symbolic
+from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .keys import KeyPlan
+from .matrix import EncryptedMatrix
 
 __all__ = ["CKKSParameters", "Context"]
 
@@ -153,6 +157,9 @@ class Context:
         self._key_tag: str = self._public_key.GetKeyTag()
         self._fingerprint: bytes = _fingerprint(self._key_tag, self._params)
         self.keygen_seconds: float = float(_state.get("keygen_seconds", 0.0))
+        self._recording: set[int] | None = None
+        self._engine = Engine(self)
+        self._dry_engine = DryEngine(self)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -472,18 +479,55 @@ class Context:
         """The rotation index in ``[0, slots)`` equivalent to rotating by ``k``."""
         return int(_core.packing.normalize_rotation(int(k), self.slots))
 
-    def _rotation_key(self, k: int) -> int:
-        """Index for rotating by k, generating the key on the owner if it is missing."""
+    def _rotation_key(self, k: int, *, dry: bool = False) -> int:
+        """Index for rotating by k. Records it while :meth:`recording`; generates a missing
+        key on the owner; raises MissingKeyError on a public context (not in dry runs)."""
         idx = self.normalize_rotation(k)
-        if idx and idx not in self._rotations:
-            if self._secret_key is None:
-                raise MissingKeyError(
-                    f"no rotation key for step {k} (index {idx}) on this public context. "
-                    f"On the owner, call owner.generate_keys(rotations=[{k}]) (or pass the "
-                    "computation's KeyPlan) before owner.public()."
-                )
-            self.generate_keys(rotations=[idx])
+        if self._recording is not None and idx:
+            self._recording.add(idx)
+        if dry or not idx or idx in self._rotations:
+            return idx
+        if self._secret_key is None:
+            raise MissingKeyError(
+                f"no rotation key for step {k} (index {idx}) on this public context. "
+                f"On the owner, call owner.generate_keys(rotations=[{k}]) (or pass the "
+                "computation's KeyPlan, e.g. from owner.recording()) before owner.public()."
+            )
+        self.generate_keys(rotations=[idx])
         return idx
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[_Recorder]:
+        """Record the rotation keys a computation needs, without running it for real.
+
+        Inside the block, arrays made with :meth:`placeholder` compute symbolically (no
+        cryptography; levels are tracked and depth errors raised as for real data). Any
+        rotation used is recorded; on exit ``recorder.plan`` is the :class:`KeyPlan`.
+
+        Example
+        -------
+        >>> with owner.recording() as rec:                     # doctest: +SKIP
+        ...     a = owner.placeholder((3, 4))
+        ...     _ = a.T @ a
+        >>> owner.generate_keys(rec.plan)                      # doctest: +SKIP
+        >>> server = owner.public()                            # doctest: +SKIP
+        """
+        if self._recording is not None:
+            raise RuntimeError("this context is already recording")
+        recorder = _Recorder()
+        self._recording = recorder._indices
+        try:
+            yield recorder
+        finally:
+            self._recording = None
+            recorder.plan = KeyPlan(frozenset(recorder._indices))
+
+    def placeholder(self, shape: Any) -> EncryptedArray:
+        """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`)."""
+        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+        layout = _core.packing.plan_array(shape, self.slots)
+        cts = [Symbolic(self._fresh_level) for _ in range(layout.n_chunks)]
+        return EncryptedArray._make(self, cts, layout, True, self._dry_engine)
 
     def public(self) -> Context:
         """The compute-side view: public, relinearization and generated evaluation keys only.
@@ -501,52 +545,103 @@ class Context:
             }
         )
 
-    def _check_compatible(self, ct: Ciphertext) -> None:
-        if not isinstance(ct, Ciphertext):
-            raise TypeError(f"expected a hetensor Ciphertext, got {type(ct).__name__}")
-        if ct._ctx._fingerprint != self._fingerprint:
+    def _check_compatible(self, obj: Any) -> None:
+        if not isinstance(obj, _ENCRYPTED_TYPES):
+            raise TypeError(f"expected a hetensor encrypted object, got {type(obj).__name__}")
+        if obj._ctx._fingerprint != self._fingerprint:
             raise ContextMismatchError(
                 "this ciphertext was made under another context (different keys or "
-                f"parameters: {ct._ctx.fingerprint[:12]} vs {self.fingerprint[:12]}); "
+                f"parameters: {obj._ctx.fingerprint[:12]} vs {self.fingerprint[:12]}); "
                 "contexts derived from the same owner (public(), deserialize) are compatible"
             )
+        if isinstance(obj, EncryptedArray) and obj._eng.dry:
+            raise TypeError("a symbolic (placeholder) array holds no data")
 
     # ------------------------------------------------------------------ encrypt / decrypt
-    def encrypt(self, values: Any) -> Ciphertext:
-        """Encrypt a 1-D array of real numbers (at most :attr:`slots` elements).
+    def _checked_values(self, values: Any) -> np.ndarray:
+        arr = _as_real_array(values)
+        if arr.size:
+            limit = 2.0 ** (self._params.first_mod_bits - self._params.scale_bits - 1)
+            peak = float(np.max(np.abs(arr)))
+            if peak >= limit and np.isfinite(peak):
+                raise CapacityError(
+                    f"values up to {peak:g} in magnitude overflow CKKS with "
+                    f"{self._params.scale_bits}-bit scaling and a "
+                    f"{self._params.first_mod_bits}-bit first modulus (limit {limit:g}); "
+                    "standardize the data first"
+                )
+        return arr
 
-        The vector is zero padded to a power-of-two block and the block is replicated over all
-        slots (see :class:`hetensor._core.packing.VectorLayout`), so rotations act cyclically
-        on the block and decryption averages the replicas.
+    def _encrypt_slots(self, slot_values: np.ndarray) -> Any:
+        try:
+            pt = self._make_plaintext(slot_values, self._fresh_level)
+            return self._cc.Encrypt(self._public_key, pt)
+        except RuntimeError as err:
+            raise _openfhe_error(err, "encrypting") from err
+
+    def encrypt(self, values: Any, *, layout: str = "rowmajor") -> Any:
+        """Encrypt an array of real numbers (any shape) as an :class:`EncryptedArray`.
+
+        Parameters
+        ----------
+        values : array_like of int or float
+            Scalars, vectors, matrices, ...: one row of the trailing axes (padded to powers
+            of two) must fit :attr:`slots`; larger arrays are split along axis 0 over several
+            ciphertexts.
+        layout : {"rowmajor", "diagonal"}
+            ``"diagonal"`` encrypts a matrix (``2 P^2 <= slots`` for ``P`` its padded size) as
+            an :class:`EncryptedMatrix` in the diagonal layout, for fast ``M @ x``.
 
         Raises
         ------
         InvalidDtypeError
-            Complex, boolean-free non-numeric (object, str) or datetime input.
+            Complex, boolean, string or object input.
         NonFiniteError
             NaN or infinity in the input.
         CapacityError
-            More elements than slots, or values too large for the modulus.
-        ValueError
-            Input that is not 1-D or is empty.
+            Too large for the slots, or values too large for the modulus.
         """
-        arr = _as_real_vector(values)
-        limit = 2.0 ** (self._params.first_mod_bits - self._params.scale_bits - 1)
+        arr = self._checked_values(values)
+        if arr.size == 0:
+            raise ValueError("cannot encrypt an empty array")
+        if layout == "diagonal":
+            if arr.ndim != 2:
+                raise ValueError(f'layout="diagonal" needs a 2-D matrix, got shape {arr.shape}')
+            plan = _core.packing.plan_bsgs(max(arr.shape), self.slots)
+            ct = self._encrypt_slots(_core.packing.encode_diagonals(arr, plan))
+            return EncryptedMatrix._make(self, ct, plan, tuple(arr.shape))
+        if layout != "rowmajor":
+            raise ValueError(f'layout must be "rowmajor" or "diagonal", got {layout!r}')
+        lay = _core.packing.plan_array(arr.shape, self.slots)
+        slot_values = _core.packing.encode_array(arr, lay)  # raises NonFiniteError
+        return EncryptedArray._make(
+            self, [self._encrypt_slots(row) for row in slot_values], lay, True
+        )
+
+    def _encrypt_like(self, values: np.ndarray, like: EncryptedArray) -> EncryptedArray:
+        """Encrypt ``values`` (of like's shape) in like's layout (public key only)."""
+        if like._eng.dry:
+            cts = [Symbolic(self._fresh_level) for _ in like._cts]
+            return EncryptedArray._make(self, cts, like._layout, True, like._eng)
+        slot_values = _core.packing.encode_array(np.ascontiguousarray(values, float), like._layout)
+        return EncryptedArray._make(
+            self, [self._encrypt_slots(r) for r in slot_values], like._layout, True
+        )
+
+    def encrypt_vector(self, values: Any) -> Ciphertext:
+        """Encrypt a 1-D vector into one replicated :class:`Ciphertext` (low-level).
+
+        The vector is zero padded to a power-of-two block replicated over all slots, so
+        ``rotate`` acts cyclically on the block; at most :attr:`slots` elements.
+        """
+        arr = self._checked_values(values)
+        if arr.ndim != 1:
+            raise ValueError(f"encrypt_vector takes a 1-D array, got shape {arr.shape}")
+        if arr.size == 0:
+            raise ValueError("cannot encrypt an empty array")
         layout = _core.packing.plan_vector(arr.shape[0], self.slots)
         slot_values = _core.packing.encode_vector(arr, layout)  # raises NonFiniteError
-        peak = float(np.max(np.abs(arr)))
-        if peak >= limit:
-            raise CapacityError(
-                f"values up to {peak:g} in magnitude overflow CKKS with {self._params.scale_bits}"
-                f"-bit scaling and a {self._params.first_mod_bits}-bit first modulus (limit "
-                f"{limit:g}); standardize the data first"
-            )
-        try:
-            pt = self._make_plaintext(slot_values, self._fresh_level)
-            ct = self._cc.Encrypt(self._public_key, pt)
-        except RuntimeError as err:
-            raise _openfhe_error(err, "encrypting") from err
-        return Ciphertext._wrap(ct, self, layout)
+        return Ciphertext._wrap(self._encrypt_slots(slot_values), self, layout)
 
     def _make_plaintext(self, slot_values: np.ndarray, level: int) -> Any:
         """Encode a full slot vector at ``level``.
@@ -559,32 +654,43 @@ class Context:
         slot_values = np.where(np.abs(slot_values) < tiny, 0.0, slot_values)
         return self._cc.MakeCKKSPackedPlaintext(slot_values.tolist(), 1, level, None, self.slots)
 
-    def decrypt(self, ct: Ciphertext, *, average: bool = True) -> np.ndarray:
-        """Decrypt to a float64 NumPy array (data owner only).
-
-        Parameters
-        ----------
-        ct : Ciphertext
-            A ciphertext of this context or of one derived from it (same fingerprint).
-        average : bool, default True
-            Average the replicas of each element, which lowers CKKS noise.
-        """
+    def _decrypt_slots(self, ct: Any) -> np.ndarray:
         sk = self._require_secret("decrypt")
-        self._check_compatible(ct)
         try:
-            pt = self._cc.Decrypt(ct._ct, sk)
+            pt = self._cc.Decrypt(ct, sk)
             pt.SetLength(self.slots)
-            slot_values = np.asarray(pt.GetRealPackedValue(), dtype=np.float64)
+            return np.asarray(pt.GetRealPackedValue(), dtype=np.float64)
         except RuntimeError as err:
             raise _openfhe_error(
                 err,
                 "decrypting (the result lost its precision: values too large for the scale, "
                 "or more levels used than the context's depth)",
             ) from err
-        return _core.packing.decode_vector(slot_values, ct._layout, average)
 
-    def bootstrap(self, ct: Ciphertext) -> Ciphertext:
-        """Refresh a ciphertext's levels with CKKS bootstrapping (no secret key needed).
+    def decrypt(self, obj: Any, *, average: bool = True) -> np.ndarray:
+        """Decrypt to a float64 NumPy array (data owner only).
+
+        Parameters
+        ----------
+        obj : EncryptedArray, EncryptedMatrix or Ciphertext
+            Encrypted under this context or one derived from it (same fingerprint).
+        average : bool, default True
+            Average the replicas of each element, which lowers CKKS noise.
+        """
+        self._require_secret("decrypt")
+        self._check_compatible(obj)
+        if isinstance(obj, Ciphertext):
+            return _core.packing.decode_vector(self._decrypt_slots(obj._ct), obj._layout, average)
+        if isinstance(obj, EncryptedMatrix):
+            rows, cols = obj.shape
+            return _core.packing.decode_diagonals(
+                self._decrypt_slots(obj._ct), obj._plan, rows, cols
+            )
+        slot_values = np.stack([self._decrypt_slots(ct) for ct in obj._cts])
+        return _core.packing.decode_array(slot_values, obj._layout, average)
+
+    def bootstrap(self, obj: Any) -> Any:
+        """Refresh levels with CKKS bootstrapping (no secret key needed).
 
         Values should lie in [-1, 1]: CKKS bootstrapping approximates a modular reduction that
         is only accurate for small messages.
@@ -594,60 +700,96 @@ class Context:
         MissingKeyError
             The context was made without ``bootstrapping=True`` or has no bootstrapping keys.
         """
-        self._check_compatible(ct)
+        self._check_compatible(obj)
         if not self._bootstrap_ready:
             raise MissingKeyError(
                 "bootstrapping keys are missing: create the owner's context with "
                 "Context.ckks(..., bootstrapping=True) before calling public()"
             )
-        try:
-            out = self._cc.EvalBootstrap(ct._ct)
-        except RuntimeError as err:
-            raise _openfhe_error(err, "bootstrapping") from err
-        return Ciphertext._wrap(out, self, ct._layout)
-
-    # ------------------------------------------------------------------ serialization
-    def to_bytes(self, ct: Ciphertext) -> bytes:
-        """Serialize a ciphertext into a checked envelope (see :mod:`hetensor.he.serialize`)."""
-        self._check_compatible(ct)
-        layout = ct._layout
-        meta = {"layout": [layout.length, layout.period, layout.copies, layout.slots]}
-        try:
-            payload = ofhe.Serialize(ct._ct, _binary())
-        except RuntimeError as err:
-            raise _openfhe_error(err, "serializing a ciphertext") from err
-        return _envelope.pack(
-            "ciphertext",
-            self._fingerprint,
-            {"meta": json.dumps(meta).encode(), "openfhe": payload},
+        eng = self._engine
+        if isinstance(obj, Ciphertext):
+            return Ciphertext._wrap(eng.bootstrap(obj._ct), self, obj._layout)
+        if isinstance(obj, EncryptedMatrix):
+            return EncryptedMatrix._make(self, eng.bootstrap(obj._ct), obj._plan, obj.shape)
+        return EncryptedArray._make(
+            self, [eng.bootstrap(ct) for ct in obj._cts], obj._layout, obj._clean
         )
 
-    def from_bytes(self, data: bytes) -> Ciphertext:
-        """Deserialize a ciphertext made under this context (or a compatible one).
+    # ------------------------------------------------------------------ serialization
+    def to_bytes(self, obj: Any) -> bytes:
+        """Serialize an encrypted object into a checked envelope (:mod:`.serialize`)."""
+        self._check_compatible(obj)
+        if isinstance(obj, Ciphertext):
+            lay = obj._layout
+            kind, cts = "ciphertext", [obj._ct]
+            meta: dict[str, Any] = {"layout": [lay.length, lay.period, lay.copies, lay.slots]}
+        elif isinstance(obj, EncryptedMatrix):
+            kind, cts = "matrix", [obj._ct]
+            meta = {"shape": list(obj.shape)}
+        else:
+            kind, cts = "array", list(obj._cts)
+            meta = {
+                "layout": [
+                    list(x) if isinstance(x, tuple) else x for x in obj._layout.__getstate__()
+                ],
+                "clean": obj._clean,
+            }
+        sections = {"meta": json.dumps(meta).encode()}
+        try:
+            for i, ct in enumerate(cts):
+                sections[f"ct{i}"] = ofhe.Serialize(ct, _binary())
+        except RuntimeError as err:
+            raise _openfhe_error(err, "serializing a ciphertext") from err
+        return _envelope.pack(kind, self._fingerprint, sections)
+
+    def from_bytes(self, data: bytes) -> Any:
+        """Deserialize an encrypted object made under this context (or a compatible one).
 
         Raises
         ------
         FormatError
             Corrupt, truncated or non-ciphertext bytes.
         ContextMismatchError
-            The ciphertext belongs to another context.
+            The object belongs to another context.
         """
-        _, sections = _envelope.unpack(data, "ciphertext", self._fingerprint)
+        kind = _envelope.peek_kind(data)
+        if kind not in ("ciphertext", "array", "matrix"):
+            raise FormatError(f"expected serialized ciphertext, array or matrix, got {kind}")
+        _, sections = _envelope.unpack(data, kind, self._fingerprint)
         try:
             meta = json.loads(sections["meta"])
-            layout = _core.packing.VectorLayout(*meta["layout"])
-            if layout.slots != self.slots:
-                raise ValueError("slot count differs from the context's")
-            ct = ofhe.DeserializeCiphertextString(sections["openfhe"], _binary())
+            n_cts = sum(1 for name in sections if name.startswith("ct"))
+            cts = [
+                ofhe.DeserializeCiphertextString(sections[f"ct{i}"], _binary())
+                for i in range(n_cts)
+            ]
+            if not cts:
+                raise ValueError("no ciphertext in the data")
+            if kind == "ciphertext":
+                layout = _core.packing.VectorLayout(*meta["layout"])
+                ok_slots = layout.slots == self.slots
+            elif kind == "matrix":
+                shape = tuple(int(d) for d in meta["shape"])
+                plan = _core.packing.plan_bsgs(max(shape), self.slots)
+                ok_slots = True
+            else:
+                layout = _core.packing.ArrayLayout(*meta["layout"])
+                ok_slots = layout.slots == self.slots and layout.n_chunks == len(cts)
+            if not ok_slots:
+                raise ValueError("slot count or chunking differs from the context's")
         except (KeyError, TypeError, ValueError, RuntimeError) as err:
-            raise FormatError(f"corrupt serialized ciphertext: {err}") from err
-        if ct.GetKeyTag() != self._key_tag:
+            raise FormatError(f"corrupt serialized {kind}: {err}") from err
+        if any(ct.GetKeyTag() != self._key_tag for ct in cts):
             raise ContextMismatchError("ciphertext was encrypted under another key")
-        return Ciphertext._wrap(ct, self, layout)
+        if kind == "ciphertext":
+            return Ciphertext._wrap(cts[0], self, layout)
+        if kind == "matrix":
+            return EncryptedMatrix._make(self, cts[0], plan, shape)
+        return EncryptedArray._make(self, cts, layout, bool(meta.get("clean", False)))
 
-    def receive(self, ct: Ciphertext) -> Ciphertext:
-        """Re-bind a ciphertext to this context, through bytes as over a network."""
-        return self.from_bytes(ct._ctx.to_bytes(ct))
+    def receive(self, obj: Any) -> Any:
+        """Re-bind an encrypted object to this context, through bytes as over a network."""
+        return self.from_bytes(obj._ctx.to_bytes(obj))
 
     def serialize(self, *, include_secret: bool = False) -> bytes:
         """Serialize the context with its public and evaluation keys.
@@ -778,15 +920,28 @@ def _fingerprint(key_tag: str, params: CKKSParameters) -> bytes:
     return hashlib.blake2b(text.encode(), digest_size=_envelope.FINGERPRINT_BYTES).digest()
 
 
-def _as_real_vector(values: Any) -> np.ndarray:
+def _as_real_array(values: Any) -> np.ndarray:
+    if isinstance(values, _ENCRYPTED_TYPES):
+        raise TypeError("values are already encrypted")
     arr = np.asarray(values)
     if arr.dtype.kind not in "iuf":
         raise InvalidDtypeError(
             f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real numbers "
             "(integer or floating dtypes)"
         )
-    if arr.ndim != 1:
-        raise ValueError(f"Context.encrypt takes a 1-D array, got shape {arr.shape}")
-    if arr.shape[0] == 0:
-        raise ValueError("cannot encrypt an empty array")
     return np.ascontiguousarray(arr, dtype=np.float64)
+
+
+class _Recorder:
+    """Collects rotation indices during :meth:`Context.recording`; ``plan`` after exit."""
+
+    def __init__(self) -> None:
+        self._indices: set[int] = set()
+        self.plan: KeyPlan = KeyPlan()
+
+    @property
+    def rotations(self) -> frozenset[int]:
+        return frozenset(self._indices)
+
+
+_ENCRYPTED_TYPES = (Ciphertext, EncryptedArray, EncryptedMatrix)

@@ -9,6 +9,7 @@ levels and records the rotation keys a computation needs (``Context.recording``)
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,7 @@ class Engine:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.cc = ctx._cc
+        self.counts: Counter[str] = Counter()  # OpenFHE operations issued, by kind
 
     # -------------------------------------------------------------- levels
     def levels_used(self, ct: Any) -> int:
@@ -86,13 +88,16 @@ class Engine:
         return self.bootstrap(ct)
 
     def bootstrap(self, ct: Any) -> Any:
+        self.counts["bootstrap"] += 1
         return _wrap_errors(self.cc.EvalBootstrap, ct)
 
     # -------------------------------------------------------------- arithmetic
     def add(self, a: Any, b: Any) -> Any:
+        self.counts["add"] += 1
         return _wrap_errors(self.cc.EvalAdd, a, b)
 
     def sub(self, a: Any, b: Any) -> Any:
+        self.counts["add"] += 1
         return _wrap_errors(self.cc.EvalSub, a, b)
 
     def neg(self, a: Any) -> Any:
@@ -101,6 +106,7 @@ class Engine:
     def add_many(self, cts: Sequence[Any]) -> Any:
         if len(cts) == 1:
             return cts[0]
+        self.counts["add"] += len(cts) - 1
         return _wrap_errors(self.cc.EvalAddMany, list(cts))
 
     def plaintext(self, slot_values: np.ndarray, ct: Any) -> Any:
@@ -108,21 +114,26 @@ class Engine:
         return self.ctx._make_plaintext(slot_values, int(ct.GetLevel()))
 
     def add_plain(self, a: Any, slot_values: np.ndarray) -> Any:
+        self.counts["add"] += 1
         return _wrap_errors(self.cc.EvalAdd, a, self.plaintext(slot_values, a))
 
     def add_scalar(self, a: Any, value: float) -> Any:
+        self.counts["add"] += 1
         return _wrap_errors(self.cc.EvalAdd, a, float(value))
 
     def mul(self, a: Any, b: Any, op: str = "multiply") -> Any:
         a = self.ready(a, 1, op)
         b = self.ready(b, 1, op)
+        self.counts["ct_mult"] += 1
         return _wrap_errors(self.cc.EvalMult, a, b)
 
     def square(self, a: Any) -> Any:
+        self.counts["ct_mult"] += 1
         return _wrap_errors(self.cc.EvalSquare, self.ready(a, 1, "square"))
 
     def mul_plain(self, a: Any, slot_values: np.ndarray, op: str = "multiply") -> Any:
         a = self.ready(a, 1, op)
+        self.counts["pt_mult"] += 1
         return _wrap_errors(self.cc.EvalMult, a, self.plaintext(slot_values, a))
 
     def mul_scalar(self, a: Any, value: float, op: str = "multiply") -> Any:
@@ -135,14 +146,17 @@ class Engine:
             doubled = self.add(a, a)
             return doubled if value > 0 else self.neg(doubled)
         a = self.ready(a, 1, op)
+        self.counts["scalar_mult"] += 1
         return _wrap_errors(self.cc.EvalMult, a, float(value))
 
     def poly(self, a: Any, coeffs_low_first: Sequence[float], depth: int) -> Any:
         a = self.ready(a, depth, "polyval")
+        self.counts["polynomial"] += 1
         return _wrap_errors(self.cc.EvalPoly, a, [float(c) for c in coeffs_low_first])
 
     def chebyshev(self, a: Any, func: Any, lo: float, hi: float, degree: int, depth: int) -> Any:
         a = self.ready(a, depth, "chebyshev")
+        self.counts["polynomial"] += 1
         return _wrap_errors(
             self.cc.EvalChebyshevFunction, func, a, float(lo), float(hi), int(degree)
         )
@@ -152,6 +166,7 @@ class Engine:
         idx = self.ctx._rotation_key(int(k))
         if idx == 0:
             return a
+        self.counts["rotation"] += 1
         return _wrap_errors(self.cc.EvalRotate, a, idx)
 
     def rotate_many(self, a: Any, steps: Sequence[int]) -> dict[int, Any]:
@@ -159,10 +174,12 @@ class Engine:
         idx = {int(k): self.ctx._rotation_key(int(k)) for k in steps}
         out: dict[int, Any] = {k: a for k, i in idx.items() if i == 0}
         todo = [(k, i) for k, i in idx.items() if i != 0]
+        self.counts["rotation"] += len(todo)
         if len(todo) == 1:
             k, i = todo[0]
             out[k] = _wrap_errors(self.cc.EvalRotate, a, i)
         elif todo:
+            self.counts["hoisted_rotation"] += len(todo)
             m = 2 * int(self.cc.GetRingDimension())
             pre = _wrap_errors(self.cc.EvalFastRotationPrecompute, a)
             for k, i in todo:
@@ -230,7 +247,7 @@ class DryEngine(Engine):
         return Symbolic(self.ready(a, depth, "chebyshev").used + depth)
 
     def rotate(self, a: Any, k: int) -> Any:
-        self.ctx._rotation_key(int(k))
+        self.ctx._rotation_key(int(k), dry=True)
         return a
 
     def rotate_many(self, a: Any, steps: Sequence[int]) -> dict[int, Any]:

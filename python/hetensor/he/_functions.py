@@ -404,7 +404,6 @@ def _matmul_2d(x: Any, y: Any) -> EncryptedArray:
     return stack(cols, axis=1)
 
 
-@implements(np.matmul)
 def matmul(x: Any, y: Any, **kwargs: Any) -> EncryptedArray:
     """``x @ y`` for 1-D and 2-D operands, encrypted or plain (NumPy's matmul rules)."""
     _no_kwargs("matmul", kwargs, out=None)

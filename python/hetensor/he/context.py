@@ -522,6 +522,24 @@ class Context:
             self._recording = None
             recorder.plan = KeyPlan(frozenset(recorder._indices))
 
+    @contextlib.contextmanager
+    def count_ops(self) -> Iterator[dict[str, int]]:
+        """Count the OpenFHE operations issued inside the block, by kind.
+
+        Example
+        -------
+        >>> with ctx.count_ops() as ops:                       # doctest: +SKIP
+        ...     _ = ctx.encrypt(x).sum()
+        >>> ops["rotation"]                                    # doctest: +SKIP
+        10
+        """
+        before = self._engine.counts.copy()
+        counts: dict[str, int] = {}
+        try:
+            yield counts
+        finally:
+            counts.update(self._engine.counts - before)
+
     def placeholder(self, shape: Any) -> EncryptedArray:
         """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`)."""
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
@@ -687,7 +705,7 @@ class Context:
                 self._decrypt_slots(obj._ct), obj._plan, rows, cols
             )
         slot_values = np.stack([self._decrypt_slots(ct) for ct in obj._cts])
-        return _core.packing.decode_array(slot_values, obj._layout, average)
+        return _core.packing.decode_array(slot_values, obj._layout, average).reshape(obj.shape)
 
     def bootstrap(self, obj: Any) -> Any:
         """Refresh levels with CKKS bootstrapping (no secret key needed).
@@ -929,7 +947,7 @@ def _as_real_array(values: Any) -> np.ndarray:
             f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real numbers "
             "(integer or floating dtypes)"
         )
-    return np.ascontiguousarray(arr, dtype=np.float64)
+    return np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray would not)
 
 
 class _Recorder:

@@ -8,5 +8,6 @@ namespace hetensor::bindings {
 void register_errors(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_packing(pybind11::module_& m);
+void register_conv(pybind11::module_& m);
 
 }  // namespace hetensor::bindings

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_core, m) {
   hetensor::bindings::register_errors(m);
   hetensor::bindings::register_runtime(m);
   hetensor::bindings::register_packing(m);
+  hetensor::bindings::register_conv(m);
 }

@@ -62,8 +62,8 @@ __global__ void forward_kernel(Geom g, const T* __restrict__ x, const T* __restr
   T* filt = patch + fwd_patch_h(g) * fwd_patch_w(g);
   const int tid = static_cast<int>(threadIdx.x);
   const int ty = tid / kTileW, tx = tid % kTileW;
-  const i64 oh0 = (static_cast<i64>(blockIdx.x) / tiles_w) * kTileH;
-  const i64 ow0 = (static_cast<i64>(blockIdx.x) % tiles_w) * kTileW;
+  i64 oh0 = 0, ow0 = 0;
+  tile_origin(blockIdx.x, tiles_w, oh0, ow0);
   const i64 cg = g.c_in / g.groups, kg = g.c_out / g.groups, taps = g.kh * g.kw;
   const i64 grp = blockIdx.y / kblocks, k0 = (blockIdx.y % kblocks) * kTileK;
   const i64 n = blockIdx.z;
@@ -96,8 +96,8 @@ __global__ void grad_input_kernel(Geom g, const T* __restrict__ w, const T* __re
   T* filt = patch + bwd_patch_h(g) * bwd_patch_w(g);
   const int tid = static_cast<int>(threadIdx.x);
   const int ty = tid / kTileW, tx = tid % kTileW;
-  const i64 ih0 = (static_cast<i64>(blockIdx.x) / tiles_w) * kTileH;
-  const i64 iw0 = (static_cast<i64>(blockIdx.x) % tiles_w) * kTileW;
+  i64 ih0 = 0, iw0 = 0;
+  tile_origin(blockIdx.x, tiles_w, ih0, iw0);
   const i64 c = blockIdx.y, n = blockIdx.z;
   const i64 cg = g.c_in / g.groups, kg = g.c_out / g.groups, taps = g.kh * g.kw;
   const i64 grp = c / cg;
@@ -132,7 +132,8 @@ __global__ void grad_weight_kernel(Geom g, const T* __restrict__ x, const T* __r
     const T* plane = x + (n * g.c_in + grp * cg + cl) * g.h * g.w;
     const T* gplane = gy + (n * g.c_out + k) * g.oh * g.ow;
     for (i64 t = 0; t < tiles_h * tiles_w; ++t) {
-      const i64 oh0 = (t / tiles_w) * kTileH, ow0 = (t % tiles_w) * kTileW;
+      i64 oh0 = 0, ow0 = 0;
+      tile_origin(t, tiles_w, oh0, ow0);
       __syncthreads();
       stage_input_patch(plane, g, oh0, ow0, patch, tid, kThreads);
       __syncthreads();

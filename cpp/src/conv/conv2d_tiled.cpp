@@ -33,7 +33,8 @@ void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, const T
       const i64 n = item / (p.groups * kblocks), by = item % (p.groups * kblocks);
       const i64 grp = by / kblocks, k0 = (by % kblocks) * kTileK;
       for (i64 t = 0; t < tiles_h * tiles_w; ++t) {
-        const i64 oh0 = (t / tiles_w) * kTileH, ow0 = (t % tiles_w) * kTileW;
+        i64 oh0 = 0, ow0 = 0;
+        tile_origin(t, tiles_w, oh0, ow0);
         std::fill(acc.begin(), acc.end(), T(0));
         for (i64 c = 0; c < cg; ++c) {
           const T* plane = x + (n * p.c_in + grp * cg + c) * p.h * p.w;
@@ -96,7 +97,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
       for (i64 item = begin; item < end; ++item) {
         const i64 n = item / p.c_in, c = item % p.c_in, grp = c / cg;
         for (i64 t = 0; t < tiles_h * tiles_w; ++t) {
-          const i64 ih0 = (t / tiles_w) * kTileH, iw0 = (t % tiles_w) * kTileW;
+          i64 ih0 = 0, iw0 = 0;
+          tile_origin(t, tiles_w, ih0, iw0);
           std::fill(acc.begin(), acc.end(), T(0));
           for (i64 kk = 0; kk < kg; ++kk) {
             const i64 k = grp * kg + kk;
@@ -134,7 +136,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
           const T* plane = x + (n * p.c_in + grp * cg + cl) * p.h * p.w;
           const T* gplane = gy + (n * p.c_out + k) * g.oh * g.ow;
           for (i64 t = 0; t < tiles_h * tiles_w; ++t) {
-            const i64 oh0 = (t / tiles_w) * kTileH, ow0 = (t % tiles_w) * kTileW;
+            i64 oh0 = 0, ow0 = 0;
+        tile_origin(t, tiles_w, oh0, ow0);
             for (int tid = 0; tid < kThreads; ++tid) {
               stage_input_patch(plane, g, oh0, ow0, patch.data(), tid, kThreads);
             }

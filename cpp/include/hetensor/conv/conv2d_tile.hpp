@@ -44,6 +44,13 @@ HETENSOR_HD inline std::int64_t floor_div(std::int64_t a, std::int64_t b) {
   return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
+// Top-left (row, column) of tile `t` in a grid `tiles_w` tiles wide.
+HETENSOR_HD inline void tile_origin(std::int64_t t, std::int64_t tiles_w, std::int64_t& r0,
+                                    std::int64_t& c0) {
+  r0 = (t / tiles_w) * kTileH;
+  c0 = (t % tiles_w) * kTileW;
+}
+
 // ---- forward --------------------------------------------------------------------------------
 
 // Rows and columns of the input patch an output tile reads.

@@ -9,5 +9,6 @@ void register_errors(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_packing(pybind11::module_& m);
 void register_array_layout(pybind11::module_& m);  // after register_packing
+void register_conv(pybind11::module_& m);
 
 }  // namespace hetensor::bindings

@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   hetensor::bindings::register_runtime(m);
   hetensor::bindings::register_packing(m);
   hetensor::bindings::register_array_layout(m);
+  hetensor::bindings::register_conv(m);
 }

@@ -2,6 +2,9 @@
 
 #include <cblas.h>
 
+#include <lapacke.h>
+
+#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
@@ -45,5 +48,79 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
                     checked(k, "k"), alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), beta,
                     c, checked(ldc, "ldc"));
 }
+
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          std::complex<float> alpha, const std::complex<float>* a, std::int64_t lda,
+          const std::complex<float>* b, std::int64_t ldb, std::complex<float> beta,
+          std::complex<float>* c, std::int64_t ldc) {
+  scipy_cblas_cgemm(CblasRowMajor, op(trans_a), op(trans_b), checked(m, "m"), checked(n, "n"),
+                    checked(k, "k"), &alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), &beta,
+                    c, checked(ldc, "ldc"));
+}
+
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          std::complex<double> alpha, const std::complex<double>* a, std::int64_t lda,
+          const std::complex<double>* b, std::int64_t ldb, std::complex<double> beta,
+          std::complex<double>* c, std::int64_t ldc) {
+  scipy_cblas_zgemm(CblasRowMajor, op(trans_a), op(trans_b), checked(m, "m"), checked(n, "n"),
+                    checked(k, "k"), &alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), &beta,
+                    c, checked(ldc, "ldc"));
+}
+
+namespace {
+
+// lwork = -1 asks for the workspace size (LAPACK convention), so it is passed unchecked.
+lapack_int gesdd(std::int64_t m, std::int64_t n, std::complex<float>* a, float* s,
+                 std::complex<float>* u, std::complex<float>* vh, std::complex<float>* work,
+                 std::int64_t lwork, float* rwork, int* iwork) {
+  const lapack_int mi = checked(m, "m"), ni = checked(n, "n"), k = std::min(mi, ni);
+  // std::complex and LAPACK's C complex type share their layout (real, imaginary).
+  auto c = [](std::complex<float>* p) { return reinterpret_cast<lapack_complex_float*>(p); };
+  return scipy_LAPACKE_cgesdd_work(LAPACK_COL_MAJOR, 'S', mi, ni, c(a), mi, s, c(u), mi, c(vh), k, c(work),
+                                   static_cast<lapack_int>(lwork), rwork, iwork);
+}
+
+lapack_int gesdd(std::int64_t m, std::int64_t n, std::complex<double>* a, double* s,
+                 std::complex<double>* u, std::complex<double>* vh, std::complex<double>* work,
+                 std::int64_t lwork, double* rwork, int* iwork) {
+  const lapack_int mi = checked(m, "m"), ni = checked(n, "n"), k = std::min(mi, ni);
+  // std::complex and LAPACK's C complex type share their layout (real, imaginary).
+  auto c = [](std::complex<double>* p) { return reinterpret_cast<lapack_complex_double*>(p); };
+  return scipy_LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, 'S', mi, ni, c(a), mi, s, c(u), mi, c(vh), k, c(work),
+                                   static_cast<lapack_int>(lwork), rwork, iwork);
+}
+
+}  // namespace
+
+template <typename R>
+ComplexSvd<R>::ComplexSvd(std::int64_t m, std::int64_t n) : m_(m), n_(n) {
+  if (m < 1 || n < 1) throw std::invalid_argument("SVD needs a non-empty matrix");
+  const std::int64_t k = std::min(m, n), big = std::max(m, n);
+  rwork_.resize(static_cast<std::size_t>(std::max<std::int64_t>(
+      k * std::max<std::int64_t>(5 * k + 7, 2 * big + 2 * k + 1), 1)));
+  iwork_.resize(static_cast<std::size_t>(8 * k));
+  std::complex<R> query;
+  std::vector<std::complex<R>> dummy(static_cast<std::size_t>(m * n + m * k + k * n));
+  std::vector<R> sdummy(static_cast<std::size_t>(k));
+  std::complex<R>* a = dummy.data();
+  const lapack_int info = gesdd(m, n, a, sdummy.data(), a + m * n, a + m * n + m * k, &query, -1,
+                                rwork_.data(), iwork_.data());
+  if (info != 0) throw std::runtime_error("LAPACK gesdd workspace query failed");
+  work_.resize(static_cast<std::size_t>(std::max<R>(query.real(), R(1))));
+}
+
+template <typename R>
+void ComplexSvd<R>::operator()(std::complex<R>* a, R* s, std::complex<R>* u, std::complex<R>* vh) {
+  const lapack_int info = gesdd(m_, n_, a, s, u, vh, work_.data(),
+                                static_cast<std::int64_t>(work_.size()), rwork_.data(),
+                                iwork_.data());
+  if (info != 0) {
+    throw std::runtime_error("LAPACK gesdd failed (info=" + std::to_string(info) +
+                             "): the SVD did not converge");
+  }
+}
+
+template class ComplexSvd<float>;
+template class ComplexSvd<double>;
 
 }  // namespace hetensor::blas

@@ -2,8 +2,10 @@
 // The one place that names OpenBLAS symbols (scipy-openblas32, prefixed with scipy_).
 // Kernels call hetensor::blas::gemm<T>, never cblas directly.
 
+#include <complex>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace hetensor::blas {
 
@@ -26,5 +28,32 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
           double beta, double* c, std::int64_t ldc);
+
+// Complex row-major GEMM (op = transpose without conjugation, as above).
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          std::complex<float> alpha, const std::complex<float>* a, std::int64_t lda,
+          const std::complex<float>* b, std::int64_t ldb, std::complex<float> beta,
+          std::complex<float>* c, std::int64_t ldc);
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
+          std::complex<double> alpha, const std::complex<double>* a, std::int64_t lda,
+          const std::complex<double>* b, std::int64_t ldb, std::complex<double> beta,
+          std::complex<double>* c, std::int64_t ldc);
+
+// Thin SVD of a column-major m x n complex matrix (LAPACK ?gesdd, jobz='S'): a = U diag(s) Vh
+// with U m x k (ldu = m), Vh k x n (ldvt = k), k = min(m, n), s descending; a is destroyed.
+// Holds its workspace, so one object per thread serves many same-sized matrices without
+// allocating. Throws std::runtime_error when LAPACK reports failure.
+template <typename R>
+class ComplexSvd {
+ public:
+  ComplexSvd(std::int64_t m, std::int64_t n);
+  void operator()(std::complex<R>* a, R* s, std::complex<R>* u, std::complex<R>* vh);
+
+ private:
+  std::int64_t m_, n_;
+  std::vector<std::complex<R>> work_;
+  std::vector<R> rwork_;
+  std::vector<int> iwork_;
+};
 
 }  // namespace hetensor::blas

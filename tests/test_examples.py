@@ -21,6 +21,6 @@ def test_example_runs(he, path):
 def test_walkthrough_demo(he, capsys):
     from hetensor.cli import main
 
-    assert main(["demo", "walkthrough", "-n", "200"]) == 0
+    assert main(["demo", "walkthrough", "--rows", "6", "--cols", "4"]) == 0
     out = capsys.readouterr().out
     assert "refused" in out and "worst error" in out

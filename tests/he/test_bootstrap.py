@@ -60,3 +60,15 @@ def test_bootstrap_128bit_end_to_end(he):
     a = ctx.encrypt(x)
     c = a * a * a  # the third product bootstraps first
     np.testing.assert_allclose(ctx.decrypt(c), x**3, atol=1e-3)
+
+
+def test_encrypted_array_bootstraps_itself(boot_ctx):
+    x = np.linspace(-0.9, 0.9, 8).reshape(2, 4)
+    a = boot_ctx.encrypt(x)
+    c = a
+    for _ in range(4):  # 4 products on a depth-2 context: bootstraps on the way
+        c = c * a
+    np.testing.assert_allclose(boot_ctx.decrypt(c), x**5, atol=1e-4)
+    with boot_ctx.count_ops() as ops:
+        _ = (c * a) * a * a
+    assert ops["bootstrap"] >= 1

@@ -8,5 +8,7 @@ namespace hetensor::bindings {
 void register_errors(pybind11::module_& m);
 void register_runtime(pybind11::module_& m);
 void register_packing(pybind11::module_& m);
+void register_linalg(pybind11::module_& m);
+void register_nn(pybind11::module_& m);
 
 }  // namespace hetensor::bindings

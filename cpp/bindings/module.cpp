@@ -10,4 +10,6 @@ PYBIND11_MODULE(_core, m) {
   hetensor::bindings::register_errors(m);
   hetensor::bindings::register_runtime(m);
   hetensor::bindings::register_packing(m);
+  hetensor::bindings::register_linalg(m);
+  hetensor::bindings::register_nn(m);
 }

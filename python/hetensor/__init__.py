@@ -31,14 +31,14 @@ except ImportError as err:  # pragma: no cover - only on a broken install
         f"{err}\nhetensor's C++ extension is missing or broken: reinstall with `pip install .`"
     ) from err
 
-from . import cuda, errors
+from . import cuda, errors, linalg, nn
 
 __version__: str = _core.__version__
 
 # Names served lazily from hetensor.he (needs openfhe).
 _HE_NAMES = ("Context", "Ciphertext")
 
-__all__ = ["Ciphertext", "Context", "__version__", "cuda", "errors", "info"]
+__all__ = ["Ciphertext", "Context", "__version__", "cuda", "errors", "info", "linalg", "nn"]
 
 
 def __getattr__(name: str) -> Any:

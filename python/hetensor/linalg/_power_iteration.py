@@ -107,16 +107,18 @@ def power_iteration(
         Columns iterated, ``k <= block_size <= n``. Extra columns speed convergence from
         rate ``|lambda_{k+1}/lambda_k|`` to ``|lambda_{p+1}/lambda_k|`` at the cost of wider
         products. Default ``min(n, 2k)`` for dense input (products read ``A`` once whatever
-        the width) and ``min(n, k + 2)`` otherwise.
+        the width) and ``k`` otherwise (sparse products cost in proportion).
     n : int, optional
         Order of a plain callable operator (ignored otherwise).
     dtype : numpy dtype, optional
         ``float32`` or ``float64``. Default: ``A``'s dtype when that is float32 or float64,
         else float64.
     check_symmetric : bool
-        Dense and sparse input are checked for ``max|A - A.T| <= sqrt(eps) max|A|``
-        (``ValueError`` otherwise); every iterate's ``V^T A V`` is checked too, for all
-        operator kinds. ``False`` skips the explicit check (not the cheap per-iterate one).
+        Dense input is checked for ``max|A - A.T| <= sqrt(eps) max|A|``; sparse input with
+        four random probe vectors (``|u^T A v - v^T A u|`` against rounding, one extra pass
+        over ``A`` instead of a transpose); a ``ValueError`` says which. Every iterate's
+        ``V^T A V`` is also checked, for all operator kinds (free, and the only check for
+        matrix-free operators). ``False`` skips the explicit dense/sparse check.
 
     Returns
     -------
@@ -162,7 +164,7 @@ def power_iteration(
     if not 1 <= k <= order:
         raise ValueError(f"k={k} must be between 1 and n={order} (the matrix order)")
     if block_size is None:
-        p = min(order, 2 * k if kind == "dense" else k + 2)
+        p = min(order, 2 * k) if kind == "dense" else k
     else:
         p = int(block_size)
         if not k <= p <= order:

@@ -58,9 +58,11 @@ void csr_matmat(const CsrView<T, I>& a, const T* x, std::int64_t p, T* y, int th
 template <typename T>
 double dense_max_asymmetry(const T* a, std::int64_t n);
 
-// Largest |A_ij - A_ji| of a square CSR matrix with sorted, duplicate-free column indices
-// (a missing entry counts as 0). Throws hetensor::NonFiniteError on NaN or infinity.
+// Randomized symmetry test of a square CSR matrix: with four fixed pseudo-random probe vectors
+// u, v it returns the largest |u^T A v - v^T A u| / (|u| |A v| + |v| |A u|), which is rounding
+// noise for a symmetric A and O(1) * |A - A^T| / |A| otherwise (one CSR pass instead of a
+// transpose). Throws hetensor::NonFiniteError on NaN or infinity.
 template <typename T, typename I>
-double csr_max_asymmetry(const CsrView<T, I>& a, int threads = 0);
+double csr_asymmetry_probe(const CsrView<T, I>& a, int threads = 0);
 
 }  // namespace hetensor::linalg

@@ -73,8 +73,23 @@ Row bench_gemm(int64_t n, int repeat, const char* precision) {
           "\"n\": " + std::to_string(n)};
 }
 
+// Median time of power_iteration(k = 8) from the start block v0 (n x p) on `mm`.
+double time_power(int64_t n, int64_t p, const hetensor::linalg::MatMat<double>& mm,
+                  const std::vector<double>& v0, int repeat,
+                  hetensor::linalg::PowerIterationResult& r) {
+  const int64_t k = 8;
+  std::vector<double> vals(k), vecs(static_cast<std::size_t>(n * k)), res(k);
+  return median_seconds(
+      [&] {
+        std::vector<double> v(v0);
+        r = hetensor::linalg::power_iteration<double>(n, k, p, mm, v.data(), 1e-10, 1000,
+                                                      vals.data(), vecs.data(), res.data());
+      },
+      repeat);
+}
+
 Row bench_power_dense(int64_t n, int repeat) {
-  const int64_t k = 8, p = 16;
+  const int64_t p = 16;
   auto q = gaussian<double>(static_cast<std::size_t>(n * n), 3);
   hetensor::blas::householder_q(n, n, q.data(), n);
   std::vector<double> qd(q.size()), a(q.size());
@@ -83,18 +98,11 @@ Row bench_power_dense(int64_t n, int repeat) {
   }
   gemm(false, true, n, n, n, 1.0, qd.data(), n, q.data(), n, 0.0, a.data(), n);
   const auto v0 = gaussian<double>(static_cast<std::size_t>(n * p), 4);
-  std::vector<double> vals(k), vecs(n * k), res(k);
   hetensor::linalg::PowerIterationResult r;
   hetensor::linalg::MatMat<double> mm = [&](const double* v, double* w) {
     gemm(false, false, n, p, n, 1.0, a.data(), n, v, p, 0.0, w, p);
   };
-  const double s = median_seconds(
-      [&] {
-        std::vector<double> v(v0);
-        r = hetensor::linalg::power_iteration<double>(n, k, p, mm, v.data(), 1e-10, 1000,
-                                                      vals.data(), vecs.data(), res.data());
-      },
-      repeat);
+  const double s = time_power(n, p, mm, v0, repeat, r);
   const double flops = double(r.iterations) * (2.0 * double(n) * double(n) * double(p) + 14.0 * double(n * p * p));
   return {"power_iteration dense n=" + std::to_string(n) + " k=8", s, flops, "float64",
           "\"n\": " + std::to_string(n) + ", \"k\": 8, \"block\": 16, \"iterations\": " +
@@ -139,18 +147,11 @@ Row bench_power_sparse(int64_t n, int repeat) {
                                                      data.data()};
   const int64_t p = k;
   const auto v0 = gaussian<double>(static_cast<std::size_t>(n * p), 6);
-  std::vector<double> vals(k), vecs(n * k), res(k);
   hetensor::linalg::PowerIterationResult r;
   hetensor::linalg::MatMat<double> mm = [&](const double* v, double* w) {
     hetensor::linalg::csr_matmat<double, int32_t>(a, v, p, w);
   };
-  const double s = median_seconds(
-      [&] {
-        std::vector<double> v(v0);
-        r = hetensor::linalg::power_iteration<double>(n, k, p, mm, v.data(), 1e-10, 1000,
-                                                      vals.data(), vecs.data(), res.data());
-      },
-      repeat);
+  const double s = time_power(n, p, mm, v0, repeat, r);
   const double nnz = double(data.size());
   const double flops = double(r.iterations) * (2.0 * nnz * double(p) + 14.0 * double(n * p * p));
   return {"power_iteration sparse n=" + std::to_string(n) + " k=8", s, flops, "float64",

@@ -22,15 +22,6 @@ namespace {
 template <typename T>
 using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
-std::string shape_str(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-    s += std::to_string(a.shape(i));
-    if (i + 1 < a.ndim() || a.ndim() == 1) s += ",";
-  }
-  return s + ")";
-}
-
 // The parts every operator kind shares: start block checks, outputs, the GIL-free run.
 template <typename T>
 py::tuple run_power_iteration(std::int64_t n, const Array<T>& v0, std::int64_t k, double tol,

@@ -20,15 +20,6 @@ namespace {
 template <typename T>
 using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
 
-std::string shape_of(const py::array& a) {
-  std::string s = "(";
-  for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-    s += std::to_string(a.shape(i));
-    if (i + 1 < a.ndim() || a.ndim() == 1) s += ",";
-  }
-  return s + ")";
-}
-
 std::string shape_of(const std::vector<std::int64_t>& dims) {
   std::string s = "(";
   for (std::size_t i = 0; i < dims.size(); ++i) {
@@ -43,7 +34,7 @@ void check_shape(const Array<T>& a, const std::vector<std::int64_t>& want, const
   bool ok = a.ndim() == static_cast<py::ssize_t>(want.size());
   for (std::size_t i = 0; ok && i < want.size(); ++i) ok = a.shape(i) == want[i];
   if (!ok) {
-    throw std::invalid_argument(name + " has shape " + shape_of(a) + ", expected " +
+    throw std::invalid_argument(name + " has shape " + shape_str(a) + ", expected " +
                                 shape_of(want));
   }
 }
@@ -72,6 +63,22 @@ std::vector<std::pair<std::string, std::vector<std::int64_t>>> param_specs(
   return specs;
 }
 
+// Fills a CellWeights / CellGrads from the pointers of one layer and direction, given in
+// param_specs order.
+template <typename Cell, typename Ptr>
+Cell assemble_cell(const nn::RecurrentConfig& cfg, const std::vector<Ptr>& ptrs) {
+  Cell c;
+  c.w_ih = ptrs[0];
+  c.w_hh = ptrs[1];
+  std::size_t i = 2;
+  if (cfg.bias) {
+    c.b_ih = ptrs[i++];
+    c.b_hh = ptrs[i++];
+  }
+  if (cfg.peephole) c.peephole = ptrs[i];
+  return c;
+}
+
 // Converts and checks the flat parameter list; `keep` owns the converted arrays.
 template <typename T>
 std::vector<nn::CellWeights<T>> parse_weights(const nn::RecurrentConfig& cfg,
@@ -92,16 +99,7 @@ std::vector<nn::CellWeights<T>> parse_weights(const nn::RecurrentConfig& cfg,
         check_shape(keep.back(), shape, name);
         ptrs.push_back(keep.back().data());
       }
-      nn::CellWeights<T> w;
-      w.w_ih = ptrs[0];
-      w.w_hh = ptrs[1];
-      std::size_t i = 2;
-      if (cfg.bias) {
-        w.b_ih = ptrs[i++];
-        w.b_hh = ptrs[i++];
-      }
-      if (cfg.peephole) w.peephole = ptrs[i];
-      out.push_back(w);
+      out.push_back(assemble_cell<nn::CellWeights<T>>(cfg, ptrs));
     }
   }
   if (next != params.size()) {
@@ -147,7 +145,7 @@ Saved activations of one recurrent forward pass, consumed by ``recurrent_backwar
         cfg.coupled = coupled;
         cfg.validate();
         if (x.ndim() != 3 || x.shape(2) != input_size || x.shape(0) < 1 || x.shape(1) < 1) {
-          throw std::invalid_argument("input has shape " + shape_of(x) +
+          throw std::invalid_argument("input has shape " + shape_str(x) +
                                       ", expected (seq_len, batch, " +
                                       std::to_string(input_size) + ") with seq_len, batch >= 1");
         }
@@ -223,16 +221,7 @@ layer and direction in PyTorch ``state_dict`` order (``weight_ih``, ``weight_hh`
               ptrs.push_back(g.mutable_data());
               grad_list.append(g);
             }
-            nn::CellGrads<T> g;
-            g.w_ih = ptrs[0];
-            g.w_hh = ptrs[1];
-            std::size_t i = 2;
-            if (cfg.bias) {
-              g.b_ih = ptrs[i++];
-              g.b_hh = ptrs[i++];
-            }
-            if (cfg.peephole) g.peephole = ptrs[i];
-            grads.push_back(g);
+            grads.push_back(assemble_cell<nn::CellGrads<T>>(cfg, ptrs));
           }
         }
         {

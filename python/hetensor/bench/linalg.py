@@ -46,6 +46,14 @@ def _alignment(v: np.ndarray, u: np.ndarray) -> float:
     return float(np.max(1.0 - np.abs(np.sum(v * u, axis=0))))
 
 
+def _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz) -> str:
+    return (
+        f"align err ht {_alignment(vecs, u):.1e} ({info.iterations} it, block {info.block_size}),"
+        f" seed-numpy {_alignment(v_seed, u):.1e} ({it_seed} it),"
+        f" ritz-numpy {_alignment(v_ritz, u):.1e} ({it_ritz} it)"
+    )
+
+
 def seed_power_iteration(a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000):
     """The seed's algorithm (V <- qr(A V), stop on the largest column change), in NumPy."""
     v, _ = np.linalg.qr(v0[:, :k])
@@ -120,11 +128,7 @@ def bench_dense(cfg: BenchConfig) -> list[Row]:
     t_eigh, (w, u) = _median_time(lambda: np.linalg.eigh(a), max(1, repeat // 2))
     u = u[:, np.argsort(-np.abs(w))[:K]]
     extras = {"n": n, "k": K, "dtype": "float64", "threads": _threads()}
-    note = (
-        f"align err ht {_alignment(vecs, u):.1e} ({info.iterations} it, block {info.block_size}),"
-        f" seed-numpy {_alignment(v_seed, u):.1e} ({it_seed} it),"
-        f" ritz-numpy {_alignment(v_ritz, u):.1e} ({it_ritz} it)"
-    )
+    note = _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz)
     return [
         Row(
             "dense: vs seed NumPy power iteration",
@@ -177,11 +181,7 @@ def bench_sparse(cfg: BenchConfig) -> list[Row]:
     w_e, u_eigsh = spla.eigsh(a, k=K, which="LM", v0=x0)
     u_eigsh = u_eigsh[:, np.argsort(-np.abs(w_e))]
     extras = {"n": n, "k": K, "nnz": int(a.nnz), "dtype": "float64", "threads": _threads()}
-    note = (
-        f"align err ht {_alignment(vecs, u):.1e} ({info.iterations} it, block {info.block_size}),"
-        f" seed-numpy {_alignment(v_seed, u):.1e} ({it_seed} it),"
-        f" ritz-numpy {_alignment(v_ritz, u):.1e} ({it_ritz} it)"
-    )
+    note = _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz)
     return [
         Row(
             "sparse: vs seed NumPy power iteration",

@@ -4,6 +4,7 @@
 #   make test        fast test suite (slow cases excluded)
 #   make test-slow   the heavy cases: bootstrapping, large rings, long runs, fuzzing at volume
 #   make bench       benchmark table (hetensor bench)
+#   make bench-native  build the C++ benchmark executable (build/bench/hetensor_bench) and run it
 #   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
 #   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
 # Override the interpreter with PYTHON=/path/to/python3.10.
@@ -23,7 +24,7 @@ TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
 # into .venv (3.10), where pip would fetch a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-slow bench bench-torch fixtures info lint wheel venv clean
+.PHONY: demo test test-slow bench bench-native bench-native-build bench-torch fixtures info lint wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -60,6 +61,18 @@ test-slow: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/hetensor bench
+
+# The native benchmark (HETENSOR_BUILD_BENCH) in its own CMake tree; `hetensor bench` finds
+# build/bench/hetensor_bench (or $$HETENSOR_BENCH_EXE) and merges its rows.
+BENCH_DIR ?= build/bench
+bench-native-build: $(STAMP)
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=Release -DHETENSOR_BUILD_BENCH=ON \
+	  -DHETENSOR_CUDA=OFF -DPython_EXECUTABLE=$(abspath $(PY)) \
+	  -Dpybind11_DIR=$$($(PY) -m pybind11 --cmakedir) > $(BENCH_DIR).log
+	cmake --build $(BENCH_DIR) --target hetensor_bench -j 2
+
+bench-native: bench-native-build
+	$(VENV)/bin/hetensor bench --filter 'native*'
 
 bench-torch: $(TORCH_STAMP)
 	$(TORCH_VENV)/bin/hetensor bench --filter 'torch*'

@@ -12,4 +12,6 @@ PYBIND11_MODULE(_core, m) {
   hetensor::bindings::register_packing(m);
   hetensor::bindings::register_array_layout(m);
   hetensor::bindings::register_conv(m);
+  hetensor::bindings::register_linalg(m);
+  hetensor::bindings::register_nn(m);
 }

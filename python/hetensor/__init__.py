@@ -31,7 +31,7 @@ except ImportError as err:  # pragma: no cover - only on a broken install
         f"{err}\nhetensor's C++ extension is missing or broken: reinstall with `pip install .`"
     ) from err
 
-from . import cuda, errors, nn, signal
+from . import cuda, errors, linalg, nn, signal
 
 __version__: str = _core.__version__
 
@@ -52,7 +52,7 @@ _HE_NAMES = (
     "transpose",
 )
 
-__all__ = ["__version__", "cuda", "errors", "info", "nn", "signal", *_HE_NAMES]
+__all__ = ["__version__", "cuda", "errors", "info", "linalg", "nn", "signal", *_HE_NAMES]
 
 
 def __getattr__(name: str) -> Any:

@@ -18,6 +18,7 @@ __all__ = [
     "BackendUnavailableError",
     "CapacityError",
     "ContextMismatchError",
+    "ConvergenceWarning",
     "DepthError",
     "FormatError",
     "HetensorError",
@@ -81,3 +82,7 @@ class BackendUnavailableError(HetensorError, ImportError):
 
 class InsecureParametersWarning(UserWarning):
     """Issued whenever a context is created with ``insecure=True`` (tests only)."""
+
+
+class ConvergenceWarning(UserWarning):
+    """An iterative kernel stopped at its iteration limit before meeting its tolerance."""

@@ -1,12 +1,13 @@
 #include "hetensor/common/blas.hpp"
 
 #include <cblas.h>
-
 #include <lapacke.h>
 
 #include <algorithm>
 #include <limits>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 namespace hetensor::blas {
 
@@ -90,6 +91,13 @@ lapack_int gesdd(std::int64_t m, std::int64_t n, std::complex<double>* a, double
                                    static_cast<lapack_int>(lwork), rwork, iwork);
 }
 
+void check_lapack(lapack_int info, const char* routine) {
+  if (info != 0) {
+    throw std::runtime_error(std::string("LAPACK ") + routine + " failed (info=" +
+                             std::to_string(info) + ")");
+  }
+}
+
 }  // namespace
 
 template <typename R>
@@ -122,5 +130,36 @@ void ComplexSvd<R>::operator()(std::complex<R>* a, R* s, std::complex<R>* u, std
 
 template class ComplexSvd<float>;
 template class ComplexSvd<double>;
+void syev(std::int64_t n, float* a, std::int64_t lda, float* w) {
+  check_lapack(scipy_LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a,
+                                    checked(lda, "lda"), w),
+               "ssyevd");
+}
+
+void syev(std::int64_t n, double* a, std::int64_t lda, double* w) {
+  check_lapack(scipy_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a,
+                                    checked(lda, "lda"), w),
+               "dsyevd");
+}
+
+void householder_q(std::int64_t m, std::int64_t n, float* a, std::int64_t lda) {
+  std::vector<float> tau(static_cast<std::size_t>(n));
+  check_lapack(scipy_LAPACKE_sgeqrf(LAPACK_ROW_MAJOR, checked(m, "m"), checked(n, "n"), a,
+                                    checked(lda, "lda"), tau.data()),
+               "sgeqrf");
+  check_lapack(scipy_LAPACKE_sorgqr(LAPACK_ROW_MAJOR, checked(m, "m"), checked(n, "n"),
+                                    checked(n, "k"), a, checked(lda, "lda"), tau.data()),
+               "sorgqr");
+}
+
+void householder_q(std::int64_t m, std::int64_t n, double* a, std::int64_t lda) {
+  std::vector<double> tau(static_cast<std::size_t>(n));
+  check_lapack(scipy_LAPACKE_dgeqrf(LAPACK_ROW_MAJOR, checked(m, "m"), checked(n, "n"), a,
+                                    checked(lda, "lda"), tau.data()),
+               "dgeqrf");
+  check_lapack(scipy_LAPACKE_dorgqr(LAPACK_ROW_MAJOR, checked(m, "m"), checked(n, "n"),
+                                    checked(n, "k"), a, checked(lda, "lda"), tau.data()),
+               "dorgqr");
+}
 
 }  // namespace hetensor::blas

@@ -55,5 +55,18 @@ class ComplexSvd {
   std::vector<R> rwork_;
   std::vector<int> iwork_;
 };
+// LAPACK (bundled in the same OpenBLAS), row-major, for the small dense problems inside
+// iterative kernels.
+
+// Eigen-decomposition of the symmetric n x n matrix A (upper triangle read): on return the
+// eigenvalues are in w (ascending) and A's columns hold the orthonormal eigenvectors.
+// Throws std::runtime_error if LAPACK reports a failure.
+void syev(std::int64_t n, float* a, std::int64_t lda, float* w);
+void syev(std::int64_t n, double* a, std::int64_t lda, double* w);
+
+// Overwrites the m x n matrix A (m >= n) with the n orthonormal columns of the Q factor of its
+// Householder QR factorization (geqrf + orgqr). Works for rank-deficient A too.
+void householder_q(std::int64_t m, std::int64_t n, float* a, std::int64_t lda);
+void householder_q(std::int64_t m, std::int64_t n, double* a, std::int64_t lda);
 
 }  // namespace hetensor::blas

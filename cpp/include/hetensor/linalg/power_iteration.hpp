@@ -1,0 +1,68 @@
+#pragma once
+// Block power iteration (subspace iteration) for the k dominant eigenpairs of a symmetric
+// operator: V <- orth(A V), with a Rayleigh-Ritz step on every iterate.
+//
+// Orthonormalisation is CholeskyQR2 (Gram matrix by GEMM, p x p Cholesky, triangular solve by
+// GEMM, twice): all of its O(n p^2) work is BLAS-3 and it makes two passes over V, where a
+// Householder QR of a tall-skinny block is BLAS-2 bound. CholeskyQR2 is accurate while the
+// block's condition number stays below ~eps^-1/2; when a Cholesky pivot says the block is
+// numerically rank deficient (e.g. A has rank < p) it falls back to Householder QR (LAPACK
+// geqrf/orgqr), which is unconditionally stable.
+
+#include <cstdint>
+#include <functional>
+
+namespace hetensor::linalg {
+
+// W = A V for the n x p row-major blocks V and W (the operator of the iteration).
+template <typename T>
+using MatMat = std::function<void(const T* v, T* w)>;
+
+// A compressed-sparse-row matrix with n_rows rows (column indices in [0, n_cols)).
+template <typename T, typename I>
+struct CsrView {
+  std::int64_t n_rows = 0;
+  std::int64_t n_cols = 0;
+  const I* indptr = nullptr;   // n_rows + 1 offsets
+  const I* indices = nullptr;  // column of each stored value
+  const T* data = nullptr;     // stored values
+};
+
+struct PowerIterationResult {
+  std::int64_t iterations = 0;  // matmat calls made
+  bool converged = false;
+  double max_change = 0.0;      // largest column change at the last iteration
+  std::int64_t fallbacks = 0;   // orthonormalisations that needed Householder QR
+};
+
+// Runs the iteration. n: order of A; k: eigenpairs wanted; p (k <= p <= n): block size (p > k
+// oversamples, which speeds convergence to rate |lambda_{p+1} / lambda_k|); v: n x p start
+// block (any full-rank block; overwritten). Stops when the largest change of any of the first
+// k Ritz vectors (signs aligned) is below tol, or after max_iter matmats. Outputs: eigvals (k,
+// largest |lambda| first), eigvecs (n x k row-major; each column's largest-|.| entry is
+// positive) and residuals (k, ||A x - lambda x||). Throws std::invalid_argument when V^T A V
+// shows A is not symmetric, hetensor::NonFiniteError when A V is not finite.
+template <typename T>
+PowerIterationResult power_iteration(std::int64_t n, std::int64_t k, std::int64_t p,
+                                     const MatMat<T>& matmat, T* v, double tol,
+                                     std::int64_t max_iter, T* eigvals, T* eigvecs,
+                                     double* residuals);
+
+// Y = A X for a CSR matrix A (n_rows x n_cols) and row-major X (n_cols x p), Y (n_rows x p),
+// on up to `threads` threads (<= 0: default).
+template <typename T, typename I>
+void csr_matmat(const CsrView<T, I>& a, const T* x, std::int64_t p, T* y, int threads = 0);
+
+// Largest |A_ij - A_ji| of a dense row-major n x n matrix (blocked, cache friendly). Throws
+// hetensor::NonFiniteError when A holds NaN or infinity.
+template <typename T>
+double dense_max_asymmetry(const T* a, std::int64_t n);
+
+// Randomized symmetry test of a square CSR matrix: with four fixed pseudo-random probe vectors
+// u, v it returns the largest |u^T A v - v^T A u| / (|u| |A v| + |v| |A u|), which is rounding
+// noise for a symmetric A and O(1) * |A - A^T| / |A| otherwise (one CSR pass instead of a
+// transpose). Throws hetensor::NonFiniteError on NaN or infinity.
+template <typename T, typename I>
+double csr_asymmetry_probe(const CsrView<T, I>& a, int threads = 0);
+
+}  // namespace hetensor::linalg

@@ -1,0 +1,525 @@
+#include "hetensor/nn/recurrent.hpp"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+#include "hetensor/common/blas.hpp"
+#include "hetensor/nn/cell_math.hpp"
+
+namespace hetensor::nn {
+
+using std::int64_t;
+
+std::int64_t RecurrentConfig::gates() const {
+  switch (kind) {
+    case CellKind::kRnnTanh:
+    case CellKind::kRnnRelu:
+      return 1;
+    case CellKind::kLstm:
+      return coupled ? 3 : 4;
+    case CellKind::kGru:
+      return 3;
+  }
+  return 0;
+}
+
+std::int64_t RecurrentConfig::peephole_rows() const {
+  if (!peephole) return 0;
+  return coupled ? 2 : 3;
+}
+
+void RecurrentConfig::validate() const {
+  if (input_size < 1 || hidden_size < 1 || num_layers < 1) {
+    throw std::invalid_argument("input_size, hidden_size and num_layers must be >= 1");
+  }
+  if (num_directions != 1 && num_directions != 2) {
+    throw std::invalid_argument("num_directions must be 1 or 2");
+  }
+  if ((peephole || coupled) && kind != CellKind::kLstm) {
+    throw std::invalid_argument("peepholes and coupled gates exist for LSTM only");
+  }
+}
+
+namespace {
+
+template <typename T>
+std::size_t sz(T v) {
+  return static_cast<std::size_t>(v);
+}
+
+// Shapes of one layer and direction, and where its data lives.
+struct Dims {
+  int64_t steps, batch, hidden, gh, ldo, in_size;
+  int dir;
+  int64_t step(int64_t s) const { return dir == 0 ? s : steps - 1 - s; }
+  int64_t prev(int64_t t) const { return dir == 0 ? t - 1 : t + 1; }
+};
+
+// ---------------------------------------------------------------- element-wise cell passes
+
+template <typename T>
+void rnn_forward_rows(const Dims& d, bool relu, const T* g, T* h) {
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const T* __restrict gb = g + b * d.gh;
+    T* __restrict hb = h + b * d.ldo;
+    if (relu) {
+      for (int64_t j = 0; j < d.hidden; ++j) hb[j] = gb[j] > T(0) ? gb[j] : T(0);
+    } else {
+      for (int64_t j = 0; j < d.hidden; ++j) hb[j] = math::tanh(gb[j]);
+    }
+  }
+}
+
+template <typename T, bool kCoupled>
+void lstm_forward_rows(const Dims& d, T* g, const T* cp, int64_t ldc, const T* pi, const T* pf,
+                       const T* po, T* c, T* h) {
+  const int64_t H = d.hidden;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    T* __restrict gb = g + b * d.gh;
+    T* __restrict gi = kCoupled ? nullptr : gb;
+    T* __restrict gf = kCoupled ? gb : gb + H;
+    T* __restrict gg = gf + H;
+    T* __restrict go = gg + H;
+    const T* __restrict cpb = cp + b * ldc;
+    T* __restrict cb = c + b * H;
+    T* __restrict hb = h + b * d.ldo;
+    for (int64_t j = 0; j < H; ++j) {
+      const T cpj = cpb[j];
+      const T f = math::sigmoid(gf[j] + pf[j] * cpj);
+      T i;
+      if constexpr (kCoupled) {
+        i = T(1) - f;
+      } else {
+        i = math::sigmoid(gi[j] + pi[j] * cpj);
+        gi[j] = i;
+      }
+      const T gv = math::tanh(gg[j]);
+      const T cj = f * cpj + i * gv;
+      const T o = math::sigmoid(go[j] + po[j] * cj);
+      gf[j] = f;
+      gg[j] = gv;
+      go[j] = o;
+      cb[j] = cj;
+      hb[j] = o * math::tanh(cj);
+    }
+  }
+}
+
+template <typename T>
+void gru_forward_rows(const Dims& d, T* g, const T* gh, const T* bhh, const T* hp, int64_t ldh,
+                      T* hn_out, T* h) {
+  const int64_t H = d.hidden;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    T* __restrict gr = g + b * d.gh;
+    T* __restrict gz = gr + H;
+    T* __restrict gn = gz + H;
+    const T* __restrict hr = gh + b * d.gh;
+    const T* __restrict hz = hr + H;
+    const T* __restrict hn = hz + H;
+    const T* __restrict hpb = hp + b * ldh;
+    T* __restrict hno = hn_out + b * H;
+    T* __restrict hb = h + b * d.ldo;
+    for (int64_t j = 0; j < H; ++j) {
+      const T r = math::sigmoid(gr[j] + hr[j] + bhh[j]);
+      const T z = math::sigmoid(gz[j] + hz[j] + bhh[H + j]);
+      const T hnj = hn[j] + bhh[2 * H + j];
+      const T n = math::tanh(gn[j] + r * hnj);
+      gr[j] = r;
+      gz[j] = z;
+      gn[j] = n;
+      hno[j] = hnj;
+      hb[j] = (T(1) - z) * n + z * hpb[j];
+    }
+  }
+}
+
+template <typename T>
+void rnn_backward_rows(const Dims& d, bool relu, const T* dout, const T* h, const T* dh, T* g) {
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const T* __restrict db = dout + b * d.ldo;
+    const T* __restrict hb = h + b * d.ldo;
+    const T* __restrict dhb = dh + b * d.hidden;
+    T* __restrict gb = g + b * d.gh;
+    for (int64_t j = 0; j < d.hidden; ++j) {
+      const T dht = dhb[j] + db[j];
+      gb[j] = relu ? (hb[j] > T(0) ? dht : T(0)) : dht * (T(1) - hb[j] * hb[j]);
+    }
+  }
+}
+
+template <typename T, bool kCoupled>
+void lstm_backward_rows(const Dims& d, const T* dout, const T* c, const T* cp, int64_t ldc,
+                        const T* pi, const T* pf, const T* po, const T* dh, T* dc, T* g,
+                        T* gpi, T* gpf, T* gpo) {
+  const int64_t H = d.hidden;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const T* __restrict db = dout + b * d.ldo;
+    const T* __restrict cb = c + b * H;
+    const T* __restrict cpb = cp + b * ldc;
+    const T* __restrict dhb = dh + b * H;
+    T* __restrict dcb = dc + b * H;
+    T* __restrict gb = g + b * d.gh;
+    T* __restrict gi = kCoupled ? nullptr : gb;
+    T* __restrict gf = kCoupled ? gb : gb + H;
+    T* __restrict gg = gf + H;
+    T* __restrict go = gg + H;
+    for (int64_t j = 0; j < H; ++j) {
+      const T dht = dhb[j] + db[j];
+      const T cj = cb[j], cpj = cpb[j];
+      const T f = gf[j], gv = gg[j], o = go[j];
+      const T i = kCoupled ? T(1) - f : gi[j];
+      const T tc = math::tanh(cj);
+      const T dpo = dht * tc * o * (T(1) - o);
+      const T dct = dcb[j] + dht * o * (T(1) - tc * tc) + dpo * po[j];
+      const T dpg = dct * i * (T(1) - gv * gv);
+      T dpf, dpi = T(0);
+      if constexpr (kCoupled) {
+        dpf = dct * (cpj - gv) * f * (T(1) - f);
+      } else {
+        dpf = dct * cpj * f * (T(1) - f);
+        dpi = dct * gv * i * (T(1) - i);
+        gi[j] = dpi;
+        gpi[j] += dpi * cpj;
+      }
+      dcb[j] = dct * f + dpi * pi[j] + dpf * pf[j];
+      gpf[j] += dpf * cpj;
+      gpo[j] += dpo * cj;
+      gf[j] = dpf;
+      gg[j] = dpg;
+      go[j] = dpo;
+    }
+  }
+}
+
+template <typename T>
+void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh, T* dh, T* g,
+                       T* hn, T* scratch) {
+  const int64_t H = d.hidden;
+  for (int64_t b = 0; b < d.batch; ++b) {
+    const T* __restrict db = dout + b * d.ldo;
+    const T* __restrict hpb = hp + b * ldh;
+    T* __restrict dhb = dh + b * H;
+    T* __restrict gr = g + b * d.gh;
+    T* __restrict gz = gr + H;
+    T* __restrict gn = gz + H;
+    T* __restrict hnb = hn + b * H;
+    T* __restrict sr = scratch + b * d.gh;
+    T* __restrict sz_ = sr + H;
+    T* __restrict sn = sz_ + H;
+    for (int64_t j = 0; j < H; ++j) {
+      const T dht = dhb[j] + db[j];
+      const T r = gr[j], z = gz[j], n = gn[j];
+      const T dnp = dht * (T(1) - z) * (T(1) - n * n);
+      const T drp = dnp * hnb[j] * r * (T(1) - r);
+      const T dzp = dht * (hpb[j] - n) * z * (T(1) - z);
+      gr[j] = drp;
+      gz[j] = dzp;
+      gn[j] = dnp;
+      hnb[j] = dnp * r;
+      sr[j] = drp;
+      sz_[j] = dzp;
+      sn[j] = dnp * r;
+      dhb[j] = dht * z;
+    }
+  }
+}
+
+// ---------------------------------------------------------------- GEMM helpers
+
+// dst (width x H) = sum over steps of dG_t^T h_{t-1}: the steps whose previous state is a
+// layer output are one GEMM, the first step (previous state h0) a second one.
+template <typename T>
+void hprev_gemm(const Dims& d, const T* dg, int64_t ldg, int64_t width, const T* out_dir,
+                const T* h0, T* dst) {
+  const int64_t B = d.batch, H = d.hidden;
+  T beta = T(0);
+  if (d.steps > 1) {
+    const T* g = d.dir == 0 ? dg + B * ldg : dg;
+    const T* hp = d.dir == 0 ? out_dir : out_dir + B * d.ldo;
+    blas::gemm(true, false, width, H, (d.steps - 1) * B, T(1), g, ldg, hp, d.ldo, T(0), dst, H);
+    beta = T(1);
+  }
+  const int64_t t0 = d.dir == 0 ? 0 : d.steps - 1;
+  blas::gemm(true, false, width, H, B, T(1), dg + t0 * B * ldg, ldg, h0, H, beta, dst, H);
+}
+
+template <typename T>
+void column_sums(int64_t rows, int64_t width, const T* src, int64_t ld, T* dst) {
+  std::fill(dst, dst + width, T(0));
+  for (int64_t r = 0; r < rows; ++r) {
+    const T* __restrict s = src + r * ld;
+    for (int64_t j = 0; j < width; ++j) dst[j] += s[j];
+  }
+}
+
+// ---------------------------------------------------------------- one layer, one direction
+
+template <typename T>
+struct Peepholes {
+  std::vector<T> zeros;
+  const T *pi, *pf, *po;
+  Peepholes(const RecurrentConfig& cfg, const T* p) : zeros(sz(cfg.hidden_size), T(0)) {
+    const int64_t H = cfg.hidden_size;
+    pi = pf = po = zeros.data();
+    if (p != nullptr) {
+      if (cfg.coupled) {
+        pf = p;
+        po = p + H;
+      } else {
+        pi = p;
+        pf = p + H;
+        po = p + 2 * H;
+      }
+    }
+  }
+};
+
+template <typename T>
+void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
+                       const CellWeights<T>& w, const T* h0, const T* c0, T* out, T* gates,
+                       T* aux) {
+  const int64_t B = d.batch, H = d.hidden, GH = d.gh, rows = d.steps * B;
+  const bool gru = cfg.kind == CellKind::kGru;
+  blas::gemm(false, true, rows, GH, d.in_size, T(1), in, d.in_size, w.w_ih, d.in_size, T(0),
+             gates, GH);
+  if (cfg.bias) {
+    std::vector<T> bsum(w.b_ih, w.b_ih + GH);
+    if (!gru) {
+      for (int64_t j = 0; j < GH; ++j) bsum[sz(j)] += w.b_hh[j];
+    }
+    for (int64_t r = 0; r < rows; ++r) {
+      T* __restrict gr = gates + r * GH;
+      for (int64_t j = 0; j < GH; ++j) gr[j] += bsum[sz(j)];
+    }
+  }
+  const Peepholes<T> peep(cfg, w.peephole);
+  std::vector<T> gh_step(gru ? sz(B * GH) : 0);
+  std::vector<T> zero_bias(gru && !cfg.bias ? sz(GH) : 0, T(0));
+  const T* bhh = gru ? (cfg.bias ? w.b_hh : zero_bias.data()) : nullptr;
+  T* out_dir = out + d.dir * H;
+  for (int64_t s = 0; s < d.steps; ++s) {
+    const int64_t t = d.step(s);
+    const T* hp = s == 0 ? h0 : out_dir + d.prev(t) * B * d.ldo;
+    const int64_t ldh = s == 0 ? H : d.ldo;
+    T* g = gates + t * B * GH;
+    T* h = out_dir + t * B * d.ldo;
+    switch (cfg.kind) {
+      case CellKind::kRnnTanh:
+      case CellKind::kRnnRelu:
+        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
+        rnn_forward_rows(d, cfg.kind == CellKind::kRnnRelu, g, h);
+        break;
+      case CellKind::kLstm: {
+        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
+        const T* cp = s == 0 ? c0 : aux + d.prev(t) * B * H;
+        T* c = aux + t * B * H;
+        if (cfg.coupled) {
+          lstm_forward_rows<T, true>(d, g, cp, H, peep.pi, peep.pf, peep.po, c, h);
+        } else {
+          lstm_forward_rows<T, false>(d, g, cp, H, peep.pi, peep.pf, peep.po, c, h);
+        }
+        break;
+      }
+      case CellKind::kGru:
+        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(0), gh_step.data(), GH);
+        gru_forward_rows(d, g, gh_step.data(), bhh, hp, ldh, aux + t * B * H, h);
+        break;
+    }
+  }
+}
+
+template <typename T>
+void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
+                        const CellWeights<T>& w, const T* h0, const T* c0, const T* out,
+                        T* gates, T* aux, const T* d_out, const T* dh_n, const T* dc_n,
+                        T* d_in, T beta_in, T* dh0, T* dc0, const CellGrads<T>& gr) {
+  const int64_t B = d.batch, H = d.hidden, GH = d.gh, rows = d.steps * B;
+  const bool lstm = cfg.kind == CellKind::kLstm, gru = cfg.kind == CellKind::kGru;
+  std::vector<T> dh(sz(B * H), T(0)), dc(lstm ? sz(B * H) : 0, T(0));
+  if (dh_n != nullptr) std::copy(dh_n, dh_n + B * H, dh.begin());
+  if (lstm && dc_n != nullptr) std::copy(dc_n, dc_n + B * H, dc.begin());
+  std::vector<T> scratch(gru ? sz(B * GH) : 0);
+  const Peepholes<T> peep(cfg, w.peephole);
+  std::vector<T> gp(sz(3 * H), T(0));  // peephole gradients (i, f, o)
+  const T* out_dir = out + d.dir * H;
+  const T* dout_dir = d_out + d.dir * H;
+
+  for (int64_t s = d.steps - 1; s >= 0; --s) {
+    const int64_t t = d.step(s);
+    const T* hp = s == 0 ? h0 : out_dir + d.prev(t) * B * d.ldo;
+    const int64_t ldh = s == 0 ? H : d.ldo;
+    T* g = gates + t * B * GH;
+    const T* dout_t = dout_dir + t * B * d.ldo;
+    switch (cfg.kind) {
+      case CellKind::kRnnTanh:
+      case CellKind::kRnnRelu:
+        rnn_backward_rows(d, cfg.kind == CellKind::kRnnRelu, dout_t, out_dir + t * B * d.ldo,
+                          dh.data(), g);
+        blas::gemm(false, false, B, H, GH, T(1), g, GH, w.w_hh, H, T(0), dh.data(), H);
+        break;
+      case CellKind::kLstm: {
+        const T* cp = s == 0 ? c0 : aux + d.prev(t) * B * H;
+        const T* c = aux + t * B * H;
+        if (cfg.coupled) {
+          lstm_backward_rows<T, true>(d, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dh.data(),
+                                      dc.data(), g, gp.data(), gp.data() + H, gp.data() + 2 * H);
+        } else {
+          lstm_backward_rows<T, false>(d, dout_t, c, cp, H, peep.pi, peep.pf, peep.po,
+                                       dh.data(), dc.data(), g, gp.data(), gp.data() + H,
+                                       gp.data() + 2 * H);
+        }
+        blas::gemm(false, false, B, H, GH, T(1), g, GH, w.w_hh, H, T(0), dh.data(), H);
+        break;
+      }
+      case CellKind::kGru:
+        gru_backward_rows(d, dout_t, hp, ldh, dh.data(), g, aux + t * B * H, scratch.data());
+        blas::gemm(false, false, B, H, GH, T(1), scratch.data(), GH, w.w_hh, H, T(1), dh.data(),
+                   H);
+        break;
+    }
+  }
+  std::copy(dh.begin(), dh.end(), dh0);
+  if (lstm) std::copy(dc.begin(), dc.end(), dc0);
+
+  // Weight gradients: one GEMM each over all steps.
+  blas::gemm(true, false, GH, d.in_size, rows, T(1), gates, GH, in, d.in_size, T(0), gr.w_ih,
+             d.in_size);
+  blas::gemm(false, false, rows, d.in_size, GH, T(1), gates, GH, w.w_ih, d.in_size, beta_in, d_in,
+             d.in_size);
+  if (gru) {
+    hprev_gemm(d, gates, GH, 2 * H, out_dir, h0, gr.w_hh);
+    hprev_gemm(d, aux, H, H, out_dir, h0, gr.w_hh + 2 * H * H);
+  } else {
+    hprev_gemm(d, gates, GH, GH, out_dir, h0, gr.w_hh);
+  }
+  if (cfg.bias) {
+    column_sums(rows, GH, gates, GH, gr.b_ih);
+    if (gru) {
+      std::copy(gr.b_ih, gr.b_ih + 2 * H, gr.b_hh);
+      column_sums(rows, H, aux, H, gr.b_hh + 2 * H);
+    } else {
+      std::copy(gr.b_ih, gr.b_ih + GH, gr.b_hh);
+    }
+  }
+  if (cfg.peephole) {
+    if (cfg.coupled) {
+      std::copy(gp.begin() + H, gp.end(), gr.peephole);
+    } else {
+      std::copy(gp.begin(), gp.end(), gr.peephole);
+    }
+  }
+}
+
+}  // namespace
+
+template <typename T>
+void recurrent_forward(const RecurrentConfig& cfg, int64_t seq_len, int64_t batch, const T* x,
+                       const T* h0, const T* c0, const std::vector<CellWeights<T>>& weights,
+                       T* output, T* h_n, T* c_n, RecurrentTape<T>& tape) {
+  cfg.validate();
+  if (seq_len < 1 || batch < 1) throw std::invalid_argument("empty sequence or batch");
+  const int64_t L = cfg.num_layers, D = cfg.num_directions, H = cfg.hidden_size;
+  const int64_t GH = cfg.gates() * H, BH = batch * H, state = L * D * BH;
+  if (static_cast<int64_t>(weights.size()) != L * D) {
+    throw std::invalid_argument("expected " + std::to_string(L * D) + " weight sets, got " +
+                                std::to_string(weights.size()));
+  }
+  tape.cfg = cfg;
+  tape.seq_len = seq_len;
+  tape.batch = batch;
+  tape.consumed = false;
+  tape.h0.assign(sz(state), T(0));
+  if (h0 != nullptr) std::copy(h0, h0 + state, tape.h0.begin());
+  tape.c0.assign(cfg.has_cell() ? sz(state) : 0, T(0));
+  if (cfg.has_cell() && c0 != nullptr) std::copy(c0, c0 + state, tape.c0.begin());
+  tape.outputs.resize(sz(L));
+  tape.gates.resize(sz(L * D));
+  tape.aux.resize(sz(L * D));
+  const bool needs_aux = cfg.kind == CellKind::kLstm || cfg.kind == CellKind::kGru;
+  for (int64_t l = 0; l < L; ++l) {
+    tape.outputs[sz(l)].resize(sz(seq_len * batch * D * H));
+    const T* in = l == 0 ? x : tape.outputs[sz(l - 1)].data();
+    for (int dir = 0; dir < D; ++dir) {
+      const int64_t idx = l * D + dir;
+      tape.gates[sz(idx)].resize(sz(seq_len * batch * GH));
+      tape.aux[sz(idx)].resize(needs_aux ? sz(seq_len * BH) : 0);
+      const Dims d{seq_len, batch, H, GH, D * H, cfg.layer_input_size(l), dir};
+      forward_direction(cfg, d, in, weights[sz(idx)], tape.h0.data() + idx * BH,
+                        cfg.has_cell() ? tape.c0.data() + idx * BH : nullptr,
+                        tape.outputs[sz(l)].data(), tape.gates[sz(idx)].data(),
+                        tape.aux[sz(idx)].data());
+      // Final states: the last step processed in this direction.
+      const int64_t t_last = dir == 0 ? seq_len - 1 : 0;
+      const T* src = tape.outputs[sz(l)].data() + t_last * batch * D * H + dir * H;
+      for (int64_t b = 0; b < batch; ++b) {
+        std::copy(src + b * D * H, src + b * D * H + H, h_n + idx * BH + b * H);
+      }
+      if (cfg.has_cell()) {
+        const T* c = tape.aux[sz(idx)].data() + t_last * BH;
+        std::copy(c, c + BH, c_n + idx * BH);
+      }
+    }
+  }
+  const std::vector<T>& top = tape.outputs[sz(L - 1)];
+  std::copy(top.begin(), top.end(), output);
+}
+
+template <typename T>
+void recurrent_backward(RecurrentTape<T>& tape, const T* x,
+                        const std::vector<CellWeights<T>>& weights, const T* d_output,
+                        const T* d_h_n, const T* d_c_n, T* d_x, T* d_h0, T* d_c0,
+                        const std::vector<CellGrads<T>>& grads) {
+  if (tape.consumed) {
+    throw std::logic_error(
+        "backward already ran for this forward pass (its saved activations are consumed); "
+        "run forward again");
+  }
+  const RecurrentConfig& cfg = tape.cfg;
+  const int64_t L = cfg.num_layers, D = cfg.num_directions, H = cfg.hidden_size;
+  const int64_t T_ = tape.seq_len, B = tape.batch, BH = B * H, GH = cfg.gates() * H;
+  if (static_cast<int64_t>(weights.size()) != L * D ||
+      static_cast<int64_t>(grads.size()) != L * D) {
+    throw std::invalid_argument("weight / gradient sets do not match the layer count");
+  }
+  tape.consumed = true;
+  std::vector<T> d_layer(d_output, d_output + T_ * B * D * H);  // grad of current layer output
+  std::vector<T> d_below;
+  for (int64_t l = L - 1; l >= 0; --l) {
+    const int64_t in_size = cfg.layer_input_size(l);
+    const T* in = l == 0 ? x : tape.outputs[sz(l - 1)].data();
+    T* d_in = d_x;
+    if (l > 0) {
+      d_below.resize(sz(T_ * B * in_size));
+      d_in = d_below.data();
+    }
+    for (int dir = 0; dir < D; ++dir) {
+      const int64_t idx = l * D + dir;
+      const Dims d{T_, B, H, GH, D * H, in_size, dir};
+      backward_direction(cfg, d, in, weights[sz(idx)], tape.h0.data() + idx * BH,
+                         cfg.has_cell() ? tape.c0.data() + idx * BH : nullptr,
+                         tape.outputs[sz(l)].data(), tape.gates[sz(idx)].data(),
+                         tape.aux[sz(idx)].data(), d_layer.data(),
+                         d_h_n != nullptr ? d_h_n + idx * BH : nullptr,
+                         (cfg.has_cell() && d_c_n != nullptr) ? d_c_n + idx * BH : nullptr, d_in,
+                         dir == 0 ? T(0) : T(1), d_h0 + idx * BH,
+                         cfg.has_cell() ? d_c0 + idx * BH : nullptr, grads[sz(idx)]);
+    }
+    if (l > 0) std::swap(d_layer, d_below);
+  }
+}
+
+#define HETENSOR_RECURRENT_INSTANTIATE(T)                                                      \
+  template void recurrent_forward<T>(const RecurrentConfig&, int64_t, int64_t, const T*,        \
+                                     const T*, const T*, const std::vector<CellWeights<T>>&,   \
+                                     T*, T*, T*, RecurrentTape<T>&);                           \
+  template void recurrent_backward<T>(RecurrentTape<T>&, const T*,                             \
+                                      const std::vector<CellWeights<T>>&, const T*, const T*,  \
+                                      const T*, T*, T*, T*, const std::vector<CellGrads<T>>&);
+
+HETENSOR_RECURRENT_INSTANTIATE(float)
+HETENSOR_RECURRENT_INSTANTIATE(double)
+
+#undef HETENSOR_RECURRENT_INSTANTIATE
+
+}  // namespace hetensor::nn

@@ -1,0 +1,223 @@
+"""ht.linalg.power_iteration against numpy.linalg.eigh and scipy.sparse.linalg.eigsh."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+import hetensor as ht
+from hetensor.errors import ConvergenceWarning, InvalidDtypeError, NonFiniteError
+
+
+def spectrum_matrix(n: int, eigvals: np.ndarray, seed: int = 0, dtype=np.float64) -> np.ndarray:
+    q, _ = np.linalg.qr(np.random.default_rng(seed).standard_normal((n, n)))
+    a = (q * eigvals) @ q.T
+    return ((a + a.T) / 2).astype(dtype)
+
+
+def reference_pairs(a: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """k largest-|lambda| pairs from eigh, with hetensor's sign convention."""
+    w, v = np.linalg.eigh(a.astype(np.float64))
+    order = np.argsort(-np.abs(w), kind="stable")[:k]
+    w, v = w[order], v[:, order]
+    flip = v[np.argmax(np.abs(v), axis=0), np.arange(k)] < 0
+    v[:, flip] *= -1
+    return w, v
+
+
+def test_dense_matches_eigh_with_sign_convention():
+    n, k = 120, 5
+    a = spectrum_matrix(n, 0.85 ** np.arange(n), seed=1)
+    vals, vecs, info = ht.linalg.power_iteration(a, k, seed=2)
+    w, v = reference_pairs(a, k)
+    np.testing.assert_allclose(vals, w, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(vecs, v, atol=1e-9)  # same signs: no abs() needed
+    assert info.converged and info.iterations < 100
+    assert info.residual_norms.shape == (k,)
+    np.testing.assert_array_less(info.residual_norms, 1e-9)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(k), atol=1e-12)
+    assert vals.dtype == vecs.dtype == np.float64 and vecs.shape == (n, k)
+
+
+def test_negative_and_mixed_sign_spectrum():
+    n = 60
+    lam = np.concatenate([[-5.0, 4.0, -3.0], np.linspace(1.0, 0.1, n - 3)])
+    a = spectrum_matrix(n, lam, seed=3)
+    vals, vecs, info = ht.linalg.power_iteration(a, 3, seed=0)
+    np.testing.assert_allclose(vals, [-5.0, 4.0, -3.0], rtol=1e-12)
+    _w, v = reference_pairs(a, 3)
+    np.testing.assert_allclose(vecs, v, atol=1e-9)
+    assert info.converged
+
+
+def test_residual_norms_are_true_residuals():
+    a = spectrum_matrix(80, 1.0 / (1 + np.arange(80)), seed=4)
+    vals, vecs, info = ht.linalg.power_iteration(a, 4, tol=1e-6, seed=1)
+    res = np.linalg.norm(a @ vecs - vecs * vals, axis=0)
+    np.testing.assert_allclose(info.residual_norms, res, rtol=1e-6, atol=1e-14)
+
+
+def test_float32():
+    n, k = 200, 4
+    a = spectrum_matrix(n, 0.7 ** np.arange(n), seed=5, dtype=np.float32)
+    vals, vecs, info = ht.linalg.power_iteration(a, k, seed=0)
+    assert vals.dtype == vecs.dtype == np.float32
+    w, v = reference_pairs(a, k)
+    np.testing.assert_allclose(vals, w, rtol=1e-5)
+    np.testing.assert_allclose(vecs, v, atol=2e-4)
+    assert info.converged and info.tol == pytest.approx(64 * np.finfo(np.float32).eps)
+
+
+def test_sparse_csr_matches_eigsh():
+    n, k = 3000, 4
+    s = sp.random(
+        n,
+        n,
+        density=2e-3,
+        random_state=np.random.default_rng(0),
+        data_rvs=np.random.default_rng(1).standard_normal,
+        format="csr",
+    )
+    a = (s + s.T).tocsr()
+    pos = np.random.default_rng(2).choice(n, k, replace=False)
+    a = (a + sp.csr_matrix((30 * 0.8 ** np.arange(k), (pos, pos)), shape=(n, n))).tocsr()
+    vals, vecs, info = ht.linalg.power_iteration(a, k, seed=3)
+    w, v = spla.eigsh(a, k=k, which="LM", tol=0, v0=np.ones(n))
+    order = np.argsort(-np.abs(w))
+    w, v = w[order], v[:, order]
+    np.testing.assert_allclose(vals, w, rtol=1e-11)
+    assert np.abs(np.abs(np.sum(vecs * v, axis=0)) - 1).max() < 1e-10
+    assert info.converged
+    np.testing.assert_allclose(
+        np.linalg.norm(a @ vecs - vecs * vals, axis=0), info.residual_norms, rtol=1e-5, atol=1e-13
+    )
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csc", "csr_unsorted", "csr64"])
+def test_sparse_formats_and_index_types(fmt):
+    n = 400
+    a = sp.csr_matrix(
+        spectrum_matrix(n, 0.8 ** np.arange(n), seed=6)
+        * (np.abs(np.subtract.outer(np.arange(n), np.arange(n))) < 3)
+    )
+    a = ((a + a.T) / 2).tocsr()
+    dense = a.toarray()
+    if fmt == "csr_unsorted":  # COO -> CSR keeps the (shuffled) order within rows
+        coo = a.tocoo()
+        perm = np.random.default_rng(0).permutation(coo.nnz)
+        a = sp.csr_matrix((coo.data[perm], (coo.row[perm], coo.col[perm])), shape=a.shape)
+        a.has_sorted_indices = False
+        assert not a.has_canonical_format
+    elif fmt == "csr64":
+        a = a.copy()
+        a.indices = a.indices.astype(np.int64)
+        a.indptr = a.indptr.astype(np.int64)
+    else:
+        a = a.asformat(fmt)
+    vals, _, _info = ht.linalg.power_iteration(a, 2, seed=0, max_iter=5000)
+    w, _ = reference_pairs(dense, 2)
+    np.testing.assert_allclose(vals, w, rtol=1e-10)
+
+
+def test_linear_operator_and_callable():
+    n = 150
+    a = spectrum_matrix(n, 0.75 ** np.arange(n), seed=7)
+    calls = []
+
+    def matmat(v):
+        calls.append(v.shape)
+        return a @ v
+
+    op = spla.LinearOperator(
+        (n, n), matvec=lambda x: a @ x, matmat=lambda v: a @ v, dtype=np.float64
+    )
+    w, v = reference_pairs(a, 3)
+    for A, kw in ((op, {}), (matmat, {"n": n})):
+        vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
+        np.testing.assert_allclose(vals, w, rtol=1e-12)
+        np.testing.assert_allclose(vecs, v, atol=1e-9)
+    assert calls and all(c == (n, 3) for c in calls)
+    assert len(calls) == info.iterations
+
+
+def test_same_seed_same_result_and_block_size():
+    a = spectrum_matrix(100, 0.9 ** np.arange(100), seed=8)
+    r1 = ht.linalg.power_iteration(a, 3, seed=42)
+    r2 = ht.linalg.power_iteration(a, 3, seed=np.random.default_rng(42))
+    np.testing.assert_array_equal(r1[1], r2[1])
+    _, _, info = ht.linalg.power_iteration(a, 3, seed=0, block_size=3, max_iter=2000)
+    assert info.block_size == 3 and info.converged
+
+
+def test_k_equals_n_and_rank_deficient():
+    a = spectrum_matrix(6, np.array([3.0, 2.0, 1.0, 0.5, 0.25, 0.125]), seed=9)
+    vals, vecs, _ = ht.linalg.power_iteration(a, 6, seed=0)
+    np.testing.assert_allclose(vals, [3.0, 2.0, 1.0, 0.5, 0.25, 0.125], rtol=1e-12)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(6), atol=1e-12)
+    # rank 2 with a block of 4 columns: two columns of A V are rounding noise
+    u = np.linalg.qr(np.random.default_rng(0).standard_normal((40, 2)))[0]
+    low = (u * [2.0, 1.0]) @ u.T
+    vals, _vecs, info = ht.linalg.power_iteration(low, 2, seed=0, block_size=4)
+    np.testing.assert_allclose(vals, [2.0, 1.0], rtol=1e-12)
+    assert info.converged
+    # A V = 0: CholeskyQR2 has no pivot and must hand over to Householder QR
+    zeros_vals, _, info = ht.linalg.power_iteration(np.zeros((5, 5)), 2, seed=0)
+    np.testing.assert_array_equal(zeros_vals, [0.0, 0.0])
+    assert info.householder_fallbacks > 0 and info.converged
+
+
+def test_non_convergence_warns_and_stops():
+    a = spectrum_matrix(50, np.r_[1.0, 0.999999, 0.999998, 0.5 ** np.arange(47)], seed=10)
+    with pytest.warns(ConvergenceWarning, match="did not converge in 3 iterations"):
+        _, _, info = ht.linalg.power_iteration(a, 2, max_iter=3, seed=0, block_size=2)
+    assert info.iterations == 3 and not info.converged
+
+
+def test_errors():
+    a = spectrum_matrix(10, np.arange(10.0), seed=11)
+    with pytest.raises(ValueError, match="k=11 must be between 1 and n=10"):
+        ht.linalg.power_iteration(a, 11)
+    with pytest.raises(ValueError, match="k=0"):
+        ht.linalg.power_iteration(a, 0)
+    with pytest.raises(ValueError, match="square"):
+        ht.linalg.power_iteration(np.ones((3, 4)), 1)
+    with pytest.raises(ValueError, match="square"):
+        ht.linalg.power_iteration(sp.random(3, 4, density=0.5, format="csr"), 1)
+    nonsym = a.copy()
+    nonsym[0, 1] += 1.0
+    with pytest.raises(ValueError, match="not symmetric"):
+        ht.linalg.power_iteration(nonsym, 2)
+    with pytest.raises(ValueError, match="not symmetric"):
+        ht.linalg.power_iteration(sp.csr_matrix(nonsym), 2)
+    with pytest.raises(ValueError, match="not symmetric"):
+        ht.linalg.power_iteration(lambda v: nonsym @ v, 2, n=10)
+    bad = a.copy()
+    bad[3, 3] = np.nan
+    with pytest.raises(NonFiniteError):
+        ht.linalg.power_iteration(bad, 2)
+    with pytest.raises(NonFiniteError):
+        ht.linalg.power_iteration(sp.csr_matrix(bad), 2)
+    with pytest.raises(NonFiniteError):
+        ht.linalg.power_iteration(lambda v: v * np.inf, 2, n=10)
+    with pytest.raises(ValueError, match="operator returned shape"):
+        ht.linalg.power_iteration(lambda v: v[:5], 2, n=10)
+    with pytest.raises(ValueError, match="pass n="):
+        ht.linalg.power_iteration(lambda v: v, 2)
+    with pytest.raises(InvalidDtypeError):
+        ht.linalg.power_iteration(a.astype(np.complex128), 2)
+    with pytest.raises(ValueError, match="block_size"):
+        ht.linalg.power_iteration(a, 3, block_size=2)
+    with pytest.raises(ValueError, match="tol"):
+        ht.linalg.power_iteration(a, 3, tol=-1.0)
+    with pytest.raises(ValueError, match="max_iter"):
+        ht.linalg.power_iteration(a, 3, max_iter=0)
+    with pytest.raises(TypeError):
+        ht.linalg.power_iteration("matrix", 1)
+
+    def boom(v):
+        raise RuntimeError("operator failed")
+
+    with pytest.raises(RuntimeError, match="operator failed"):
+        ht.linalg.power_iteration(boom, 2, n=10)

@@ -76,6 +76,8 @@ def _binary(kind: str, x: Any, y: Any) -> EncryptedArray:
     assert base is not None
     if ex is not None and ey is not None:
         ex._check_same_context(ey)
+        if ex._layout is ey._layout or ex._layout == ey._layout:  # hot path: no broadcasting
+            return _same_layout(kind, ex, ey)
     plain = None
     if ex is None or ey is None:
         plain = as_plain(y if ex is not None else x)
@@ -91,14 +93,7 @@ def _binary(kind: str, x: Any, y: Any) -> EncryptedArray:
         layout = _pk.plan_array(shape, base._ctx.slots)
     eng = base._eng
     if ex is not None and ey is not None:
-        a, b = ex._as_shape(shape, layout), ey._as_shape(shape, layout)
-        if kind == "mul":
-            eng.check_levels(a._cts + b._cts, 1, "multiply")
-            cts = [eng.mul(p, q) for p, q in zip(a._cts, b._cts, strict=True)]
-            return a._new(cts, layout, clean=a._clean or b._clean)
-        op = eng.add if kind == "add" else eng.sub
-        cts = [op(p, q) for p, q in zip(a._cts, b._cts, strict=True)]
-        return a._new(cts, layout, clean=a._clean and b._clean)
+        return _same_layout(kind, ex._as_shape(shape, layout), ey._as_shape(shape, layout))
 
     enc = base._as_shape(shape, layout)
     enc_first = ex is not None
@@ -117,6 +112,19 @@ def _binary(kind: str, x: Any, y: Any) -> EncryptedArray:
         return enc._new([eng.add_scalar(ct, plain) for ct in enc._cts])
     slots = enc._encode_plain(plain, layout)  # zeros elsewhere: stays clean
     return enc._new([eng.add_plain(ct, slots[i]) for i, ct in enumerate(enc._cts)])
+
+
+def _same_layout(kind: str, a: EncryptedArray, b: EncryptedArray) -> EncryptedArray:
+    """Elementwise op of two encrypted arrays that share one layout."""
+    eng = a._eng
+    if kind == "mul":
+        eng.check_levels(a._cts + b._cts, 1, "multiply")
+        cts = [eng.mul(p, q) for p, q in zip(a._cts, b._cts, strict=True)]
+        return a._new(cts, clean=a._clean or b._clean)
+    op = eng.add if kind == "add" else eng.sub
+    return a._new(
+        [op(p, q) for p, q in zip(a._cts, b._cts, strict=True)], clean=a._clean and b._clean
+    )
 
 
 def add(x: Any, y: Any) -> EncryptedArray:

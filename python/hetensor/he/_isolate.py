@@ -139,17 +139,26 @@ class Worker:
             head = body = None
         if head is None or body is None:
             code = proc.wait()
+            self._close_pipes(proc)
             self._proc = None
             why = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
             return Outcome("crash", message=why)
         reply = json.loads(body)
         return Outcome(reply["status"], reply.get("type", ""), reply.get("message", ""))
 
+    @staticmethod
+    def _close_pipes(proc: subprocess.Popen[bytes]) -> None:
+        for pipe in (proc.stdin, proc.stdout):
+            if pipe is not None:
+                with contextlib.suppress(OSError):
+                    pipe.close()
+
     def _kill(self) -> None:
         if self._proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 self._proc.kill()
             self._proc.wait()
+            self._close_pipes(self._proc)
             self._proc = None
 
     def set_context(self, data: bytes) -> None:
@@ -176,8 +185,8 @@ class Worker:
                     self._proc.wait(timeout=5)
                 except subprocess.TimeoutExpired:
                     self._kill()
-                if self._proc is not None and self._proc.stdout is not None:
-                    self._proc.stdout.close()
+                if self._proc is not None:
+                    self._close_pipes(self._proc)
                 self._proc = None
 
 
@@ -236,11 +245,16 @@ def _probe(data: bytes) -> None:
     }
     if kind not in readers:
         raise FormatError(f"unknown kind {kind!r}")
+    from .context import _PARSE_ERRORS
+
     for name, payload in sections.items():
         if name != "meta":
-            obj = readers[kind](payload, fmt)
-            if kind != "secret_key":
-                obj.GetLevel(), obj.GetSlots(), obj.NumberCiphertextElements()
+            try:
+                obj = readers[kind](payload, fmt)
+                if kind != "secret_key":
+                    obj.GetLevel(), obj.GetSlots(), obj.NumberCiphertextElements()
+            except _PARSE_ERRORS as err:
+                raise FormatError(f"corrupt serialized {kind}: {err}") from err
 
 
 def _serve() -> None:  # pragma: no cover - runs in the child process
@@ -249,6 +263,8 @@ def _serve() -> None:  # pragma: no cover - runs in the child process
     limit = int(sys.argv[1])
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # crashes are expected: no cores
     fin, fout = sys.stdin.buffer, sys.stdout.buffer
     ctx: Any = None
     while True:

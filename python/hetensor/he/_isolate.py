@@ -203,7 +203,8 @@ def check_untrusted(data: bytes, context: Any = None) -> None:
     secret key too, for an owner: the worker is the owner's own process) and runs
     ``from_bytes`` with hetensor's structural checks, then an addition and, for an owner, a
     decryption: some payloads parse cleanly and crash OpenFHE only when used. Python-level
-    errors are left to the caller's own parse, which raises the same error with full context.
+    errors raised there are re-raised here (same hetensor error class; others become
+    FormatError) without parsing the bytes in this process.
     """
     global _shared, _shared_key
     if _shared is None:
@@ -217,11 +218,18 @@ def check_untrusted(data: bytes, context: Any = None) -> None:
             _shared.set_context(context.serialize(include_secret=context.has_secret_key))
             _shared_key = key
         out = _shared.call("load", data)
-    if out.status in ("crash", "timeout") or out.error_type == "MemoryError":
+    if out.status in ("crash", "timeout"):
         raise FormatError(
             f"refusing untrusted hetensor data: OpenFHE failed on it in an isolated process "
-            f"({out.status}: {out.message or out.error_type})"
+            f"({out.status}: {out.message})"
         )
+    if out.status == "error":  # rejected there: never parse it here; same error class
+        from .. import errors
+
+        cls = getattr(errors, out.error_type, None)
+        if not (isinstance(cls, type) and issubclass(cls, errors.HetensorError)):
+            cls = FormatError
+        raise cls(f"{out.message} (found in an isolated process)")
 
 
 # ---------------------------------------------------------------------- child side

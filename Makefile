@@ -12,9 +12,9 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,datasets,plot
+EXTRAS ?= dev,datasets,plot,io
 STAMP := $(VENV)/.hetensor-installed
-BUILD_INPUTS := pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
+BUILD_INPUTS := Makefile pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
 PYTEST_ARGS ?=
 
 TORCH_VENV ?= .venv-torch

@@ -31,7 +31,8 @@ except ImportError as err:  # pragma: no cover - only on a broken install
         f"{err}\nhetensor's C++ extension is missing or broken: reinstall with `pip install .`"
     ) from err
 
-from . import cuda, errors, linalg, nn, signal
+from . import cuda, errors, io, linalg, nn, signal
+from .io import load, save, save_secret_key
 
 __version__: str = _core.__version__
 
@@ -52,7 +53,20 @@ _HE_NAMES = (
     "transpose",
 )
 
-__all__ = ["__version__", "cuda", "errors", "info", "linalg", "nn", "signal", *_HE_NAMES]
+__all__ = [
+    "__version__",
+    "cuda",
+    "errors",
+    "info",
+    "io",
+    "linalg",
+    "load",
+    "nn",
+    "save",
+    "save_secret_key",
+    "signal",
+    *_HE_NAMES,
+]
 
 
 def __getattr__(name: str) -> Any:

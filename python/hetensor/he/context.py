@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import re
 import time
 import warnings
@@ -37,6 +38,7 @@ from ..errors import (
     MissingKeyError,
     OpenFHEError,
 )
+from . import _isolate
 from . import serialize as _envelope
 from ._backend import openfhe as ofhe
 from ._engine import DryEngine, Engine, Symbolic
@@ -88,6 +90,11 @@ class CKKSParameters:
         Levels spent by bootstrapping's CoeffsToSlots and SlotsToCoeffs.
     log_q : int
         Bits of the ciphertext modulus Q at the top level.
+    decryption : {"standard", "flooding"}
+        Decryption noise mode (``"flooding"``: OpenFHE's NOISE_FLOODING_DECRYPT).
+    noise_estimate : float or None
+        With ``"flooding"``: log2 of the computation's noise measured in the estimation phase
+        (``None``: this is the estimation-phase context).
     """
 
     depth: int
@@ -100,6 +107,8 @@ class CKKSParameters:
     bootstrapping: bool
     level_budget: tuple[int, int]
     log_q: int
+    decryption: str = "standard"
+    noise_estimate: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -176,6 +185,8 @@ class Context:
         level_budget: tuple[int, int] = (3, 3),
         num_large_digits: int | None = None,
         insecure: bool = False,
+        decryption: str = "standard",
+        noise_estimate: float | None = None,
     ) -> Context:
         """Make a data owner's CKKS context with fresh keys.
 
@@ -207,6 +218,13 @@ class Context:
         insecure : bool, default False
             Disable the security check (``HEStd_NotSet``, ring ``2**12`` unless given). For
             tests only: warns with :class:`~hetensor.errors.InsecureParametersWarning`.
+        decryption : {"standard", "flooding"}, default "standard"
+            ``"flooding"`` adds OpenFHE's noise flooding at decryption (NOISE_FLOODING_DECRYPT,
+            CKKS IND-CPA^D): use it when decrypted results leave the data owner. It is a
+            two-phase protocol, see :meth:`flooding` and :meth:`decryption_noise`.
+        noise_estimate : float, optional
+            With ``decryption="flooding"``: the estimation phase's
+            :meth:`decryption_noise`. Omitted, the context is the estimation-phase context.
 
         Returns
         -------
@@ -283,6 +301,7 @@ class Context:
                 p.SetBatchSize(slots)
             if num_digits is not None:
                 p.SetNumLargeDigits(num_digits)
+            _set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
             return p
 
         t0 = time.perf_counter()
@@ -332,7 +351,7 @@ class Context:
         params = CKKSParameters(
             depth=depth,
             total_depth=total_depth,
-            scale_bits=scale_bits,
+            scale_bits=_actual_scale_bits(cc, scale_bits, decryption),
             first_mod_bits=first_mod_bits,
             slots=batch,
             ring_dim=n_ring,
@@ -340,6 +359,7 @@ class Context:
             bootstrapping=bool(bootstrapping),
             level_budget=level_budget,
             log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
+            **_decryption_fields(cc, decryption, noise_estimate),
         )
         try:
             keys = cc.KeyGen()
@@ -674,6 +694,7 @@ class Context:
 
     def _decrypt_slots(self, ct: Any) -> np.ndarray:
         sk = self._require_secret("decrypt")
+        self._refuse_estimation_phase()
         try:
             pt = self._cc.Decrypt(ct, sk)
             pt.SetLength(self.slots)
@@ -760,8 +781,12 @@ class Context:
             raise _openfhe_error(err, "serializing a ciphertext") from err
         return _envelope.pack(kind, self._fingerprint, sections)
 
-    def from_bytes(self, data: bytes) -> Any:
+    def from_bytes(self, data: bytes, *, isolate: bool = False) -> Any:
         """Deserialize an encrypted object made under this context (or a compatible one).
+
+        With ``isolate=True`` (for bytes from untrusted parties) OpenFHE first parses the
+        payload in a child process (:mod:`hetensor.he._isolate`), so a payload that would
+        crash OpenFHE raises :class:`~hetensor.errors.FormatError` instead.
 
         Raises
         ------
@@ -774,6 +799,8 @@ class Context:
         if kind not in ("ciphertext", "array", "matrix"):
             raise FormatError(f"expected serialized ciphertext, array or matrix, got {kind}")
         _, sections = _envelope.unpack(data, kind, self._fingerprint)
+        if isolate:
+            _isolate.check_untrusted(data, self)
         try:
             meta = json.loads(sections["meta"])
             n_cts = sum(1 for name in sections if name.startswith("ct"))
@@ -795,7 +822,9 @@ class Context:
                 ok_slots = layout.slots == self.slots and layout.n_chunks == len(cts)
             if not ok_slots:
                 raise ValueError("slot count or chunking differs from the context's")
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+            for ct in cts:
+                self._check_ct_structure(ct)
+        except _PARSE_ERRORS as err:
             raise FormatError(f"corrupt serialized {kind}: {err}") from err
         if any(ct.GetKeyTag() != self._key_tag for ct in cts):
             raise ContextMismatchError("ciphertext was encrypted under another key")
@@ -842,12 +871,16 @@ class Context:
         return _envelope.pack("context", self._fingerprint, sections)
 
     @classmethod
-    def deserialize(cls, data: bytes) -> Context:
+    def deserialize(cls, data: bytes, *, isolate: bool = False) -> Context:
         """Rebuild a context from :meth:`serialize` output.
 
         The result is an owner context if the bytes hold the secret key, otherwise public.
+        ``isolate=True`` parses untrusted bytes in a child process first (see
+        :meth:`from_bytes`).
         """
         fingerprint, sections = _envelope.unpack(data, "context")
+        if isolate:
+            _isolate.check_untrusted(data)
         try:
             meta = json.loads(sections["meta"])
             params = CKKSParameters.from_json(meta["params"])
@@ -865,7 +898,7 @@ class Context:
             if params.bootstrapping and meta.get("bootstrap_ready"):
                 cc.Enable(ofhe.PKESchemeFeature.FHE)
                 cc.EvalBootstrapSetup(list(params.level_budget), [0, 0], params.slots)
-        except (KeyError, TypeError, ValueError, RuntimeError) as err:
+        except _PARSE_ERRORS as err:
             raise FormatError(f"corrupt serialized context: {err}") from err
         ctx = cls(
             _state={
@@ -932,9 +965,322 @@ class Context:
         )
         return out
 
+    # ------------------------------------------------------------------ persistence and hardening
+    # (issue 9: secret-key files, structural checks of parsed bytes, flooding, security report)
+    def secret_key_bytes(self) -> bytes:
+        """The secret key alone, in a checked envelope of kind ``"secret_key"`` (owner only).
+
+        See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
+        """
+        sk = self._require_secret("serialize the secret key")
+        try:
+            payload = ofhe.Serialize(sk, _binary())
+        except RuntimeError as err:
+            raise _openfhe_error(err, "serializing the secret key") from err
+        return _envelope.pack("secret_key", self._fingerprint, {"secret_key": payload})
+
+    def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
+        """The owner's context: this (public) context plus the secret key in ``data``.
+
+        Raises
+        ------
+        ContextMismatchError
+            The key belongs to another context.
+        FormatError
+            Corrupt bytes.
+
+        Example
+        -------
+        >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
+        >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
+        >>> again.role                                                # doctest: +SKIP
+        'owner'
+        """
+        _, sections = _envelope.unpack(data, "secret_key", self._fingerprint)
+        if isolate:
+            _isolate.check_untrusted(data)
+        try:
+            sk = ofhe.DeserializePrivateKeyString(sections["secret_key"], _binary())
+        except _PARSE_ERRORS as err:
+            raise FormatError(f"corrupt serialized secret key: {err}") from err
+        if sk.GetKeyTag() != self._key_tag:
+            raise ContextMismatchError("this secret key belongs to another context")
+        return Context(
+            _state={
+                "cc": self._cc,
+                "params": self._params,
+                "public_key": self._public_key,
+                "secret_key": sk,
+                "rotations": set(self._rotations),
+                "bootstrap_ready": self._bootstrap_ready,
+            }
+        )
+
+    def _check_ct_structure(self, ct: Any) -> None:
+        """Reject parsed ciphertexts that do not fit this context (raise ValueError)."""
+        n_elems = int(ct.NumberCiphertextElements())
+        level = int(ct.GetLevel())
+        if n_elems != 2:
+            raise ValueError(f"ciphertext has {n_elems} elements (expected 2, relinearized)")
+        if not 0 <= level <= self._params.total_depth:
+            raise ValueError(f"ciphertext level {level} outside [0, {self._params.total_depth}]")
+        if int(ct.GetSlots()) != self.slots:
+            raise ValueError(f"ciphertext has {ct.GetSlots()} slots, context {self.slots}")
+        deg = int(ct.GetNoiseScaleDeg())
+        if not 1 <= deg <= 2:
+            raise ValueError(f"ciphertext scale degree {deg} is invalid")
+        scale = float(ct.GetScalingFactor())
+        if not np.isfinite(scale) or not 2.0**10 < scale < 2.0 ** (2 * 61):
+            raise ValueError(f"ciphertext scaling factor {scale:g} is invalid")
+
+    @property
+    def decryption(self) -> str:
+        """``"standard"`` or ``"flooding"`` (see :meth:`flooding`)."""
+        return self._params.decryption
+
+    def _refuse_estimation_phase(self) -> None:
+        p = self._params
+        if p.decryption == "flooding" and p.noise_estimate is None:
+            raise KeyRoleError(
+                "this is a noise-estimation context (decryption='flooding' without "
+                "noise_estimate): its decryptions yield noise, not values. Use "
+                "decryption_noise(result), then Context.ckks(..., decryption='flooding', "
+                "noise_estimate=...) for the real run (or Context.flooding)."
+            )
+
+    def decryption_noise(self, obj: Any) -> float:
+        """log2 of the noise in ``obj`` on a noise-estimation context (flooding phase 1).
+
+        Returns the largest estimate over the object's ciphertexts; pass it as
+        ``noise_estimate`` to :meth:`ckks`.
+        """
+        sk = self._require_secret("estimate decryption noise")
+        p = self._params
+        if p.decryption != "flooding" or p.noise_estimate is not None:
+            raise ValueError(
+                "decryption_noise needs an estimation-phase context: "
+                "Context.ckks(..., decryption='flooding') without noise_estimate"
+            )
+        self._check_compatible(obj)
+        cts = obj._cts if isinstance(obj, EncryptedArray) else [obj._ct]
+        try:
+            return max(float(self._cc.Decrypt(ct, sk).GetLogError()) for ct in cts)
+        except RuntimeError as err:
+            raise _openfhe_error(err, "estimating the decryption noise") from err
+
+    @classmethod
+    def flooding(
+        cls, computation: Any, depth: int = 3, *, margin_bits: float = 1.0, **kwargs: Any
+    ) -> Context:
+        """Make a ``decryption="flooding"`` context with its noise estimated (both phases).
+
+        Parameters
+        ----------
+        computation : callable ``(Context) -> encrypted object``
+            Runs the same computation as the real one (same operations, representative
+            inputs) on the estimation-phase context it is given, and returns the result.
+        depth, **kwargs
+            As for :meth:`ckks` (``decryption`` and ``noise_estimate`` are set here).
+        margin_bits : float, default 1.0
+            Added to the measured noise (log2), in case the real inputs are noisier.
+
+        Returns
+        -------
+        Context
+            An owner context with fresh keys (never reuse the estimation keys) whose
+            decryptions are noise-flooded.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> import hetensor as ht
+        >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
+        >>> ctx = ht.Context.flooding(f, depth=2)                       # doctest: +SKIP
+        >>> x = np.linspace(-1, 1, 8)
+        >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
+        True
+        """
+        for key in ("decryption", "noise_estimate"):
+            if key in kwargs:
+                raise TypeError(f"Context.flooding sets {key} itself")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureParametersWarning)
+            estimator = cls.ckks(depth, decryption="flooding", **kwargs)
+        noise = estimator.decryption_noise(computation(estimator))
+        kwargs.setdefault("ring_dim", estimator.ring_dim)  # both phases need the same ring
+        if kwargs.get("insecure"):
+            warnings.warn(
+                "INSECURE CKKS parameters (insecure=True) for the flooding context.",
+                InsecureParametersWarning,
+                stacklevel=2,
+            )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InsecureParametersWarning)
+            return cls.ckks(
+                depth, decryption="flooding", noise_estimate=noise + margin_bits, **kwargs
+            )
+
+    def security_report(self) -> dict[str, Any]:
+        """The parameters that decide security, with warnings for weak settings.
+
+        Returns
+        -------
+        dict
+            ``ring_dim``, ``log_q`` (bits of the top-level ciphertext modulus), ``log_qp``
+            (``None``: openfhe-python does not expose the key-switching modulus P),
+            ``max_log_qp`` (largest log QP the HE standard allows at this ring and level),
+            ``security_bits`` (claimed by OpenFHE's tables, ``None`` when not enforced),
+            ``slots``, ``depth``, ``total_depth``, ``scale_bits``, ``secret_key_dist``,
+            ``decryption``, ``role``, and ``warnings`` (list of str).
+
+        Example
+        -------
+        >>> ctx = ht.Context.ckks(depth=3)                   # doctest: +SKIP
+        >>> r = ctx.security_report()                        # doctest: +SKIP
+        >>> r["ring_dim"], r["security_bits"], r["warnings"] # doctest: +SKIP
+        (16384, 128, ['decryption="standard": ...'])
+        """
+        p = self._params
+        level = p.security or 128
+        bound = _HE_STANDARD_MAX_LOG_QP.get(level, {}).get(p.ring_dim)
+        warn: list[str] = []
+        if p.security is None:
+            warn.append(
+                "INSECURE: created with insecure=True, no security level enforced"
+                + (
+                    f"; ring {p.ring_dim} with log Q {p.log_q} exceeds the 128-bit bound {bound}"
+                    if bound is not None and p.log_q > bound
+                    else ""
+                )
+                + ". Tests only."
+            )
+            if bound is None:
+                warn.append(f"ring dimension {p.ring_dim} is below every HE-standard table")
+        if p.decryption == "standard":
+            warn.append(
+                'decryption="standard": CKKS decryptions leak information about the secret '
+                "key (Li-Micciancio, IND-CPA^D); do not share decrypted results with parties "
+                'who saw the ciphertexts, or use decryption="flooding"'
+            )
+        elif p.noise_estimate is None:
+            warn.append("noise-estimation phase context: decryption yields noise only")
+        if self.has_secret_key:
+            warn.append("this context holds the secret key: never send it to a server")
+        return {
+            "ring_dim": p.ring_dim,
+            "log_q": p.log_q,
+            "log_qp": None,
+            "max_log_qp": bound,
+            "security_bits": p.security,
+            "slots": p.slots,
+            "depth": p.depth,
+            "total_depth": p.total_depth,
+            "scale_bits": p.scale_bits,
+            "first_mod_bits": p.first_mod_bits,
+            "secret_key_dist": "uniform ternary",
+            "decryption": p.decryption,
+            "noise_estimate": p.noise_estimate,
+            "bootstrapping": p.bootstrapping,
+            "role": self.role,
+            "warnings": warn,
+        }
+
+
+# ---------------------------------------------------------------------- issue 9 helpers
+# Exceptions OpenFHE's Python bindings raise on bad bytes (pybind11 maps bad_alloc to
+# MemoryError, out_of_range to IndexError, ...): all become FormatError on parse.
+_PARSE_ERRORS = (
+    KeyError,
+    TypeError,
+    ValueError,
+    RuntimeError,
+    MemoryError,
+    IndexError,
+    OverflowError,
+    AttributeError,
+)
+
+# Largest log2(QP) for uniform ternary secrets, HomomorphicEncryption.org standard tables
+# (as used by OpenFHE's HEStd_*_classic), by security level and ring dimension.
+_HE_STANDARD_MAX_LOG_QP = {
+    128: {
+        1024: 27,
+        2048: 54,
+        4096: 109,
+        8192: 218,
+        16384: 438,
+        32768: 881,
+        65536: 1761,
+        131072: 3524,
+    },
+    192: {
+        1024: 19,
+        2048: 37,
+        4096: 75,
+        8192: 152,
+        16384: 305,
+        32768: 611,
+        65536: 1228,
+        131072: 2457,
+    },
+    256: {
+        1024: 14,
+        2048: 29,
+        4096: 58,
+        8192: 118,
+        16384: 237,
+        32768: 476,
+        65536: 956,
+        131072: 1915,
+    },
+}
+
+
+def _set_decryption_mode(
+    p: Any, decryption: str, noise_estimate: float | None, bootstrapping: bool
+) -> None:
+    """Configure OpenFHE's decryption noise mode on CCParamsCKKSRNS ``p``."""
+    if decryption == "standard":
+        if noise_estimate is not None:
+            raise ValueError('noise_estimate only applies to decryption="flooding"')
+        return
+    if decryption != "flooding":
+        raise ValueError(f'decryption must be "standard" or "flooding", got {decryption!r}')
+    if bootstrapping:
+        raise ValueError(
+            'decryption="flooding" does not support bootstrapping (OpenFHE 1.x limitation)'
+        )
+    p.SetDecryptionNoiseMode(ofhe.DecryptionNoiseMode.NOISE_FLOODING_DECRYPT)
+    if noise_estimate is None:
+        p.SetExecutionMode(ofhe.ExecutionMode.EXEC_NOISE_ESTIMATION)
+        return
+    if isinstance(noise_estimate, bool) or not isinstance(noise_estimate, (int, float)):
+        raise TypeError(f"noise_estimate must be a float, got {type(noise_estimate).__name__}")
+    if not np.isfinite(noise_estimate) or not 0 < noise_estimate < 60:
+        raise ValueError(f"noise_estimate must be log2 of a noise in (0, 60), got {noise_estimate}")
+    p.SetExecutionMode(ofhe.ExecutionMode.EXEC_EVALUATION)
+    p.SetNoiseEstimate(float(noise_estimate))
+
+
+def _decryption_fields(cc: Any, decryption: str, noise_estimate: float | None) -> dict[str, Any]:
+    """CKKSParameters fields for the decryption mode (none for the default)."""
+    if decryption == "standard":
+        return {}
+    return {"decryption": decryption, "noise_estimate": noise_estimate}
+
+
+def _actual_scale_bits(cc: Any, requested: int, decryption: str) -> int:
+    """In flooding mode OpenFHE (64-bit) picks the scaling factor itself (2^59): record it."""
+    if decryption == "standard":
+        return requested
+    return round(math.log2(float(cc.GetScalingFactorReal(0))))
+
 
 def _fingerprint(key_tag: str, params: CKKSParameters) -> bytes:
-    text = json.dumps({"key": key_tag, "params": params.to_json()}, sort_keys=True)
+    fields = params.to_json()
+    if fields["decryption"] == "standard":  # keep fingerprints of older contexts unchanged
+        del fields["decryption"], fields["noise_estimate"]
+    text = json.dumps({"key": key_tag, "params": fields}, sort_keys=True)
     return hashlib.blake2b(text.encode(), digest_size=_envelope.FINGERPRINT_BYTES).digest()
 
 

@@ -425,7 +425,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         n, d = x.shape
         wide = _pk.plan_array((n, _gram.padded(d_eff)), x._ctx.slots)
         dst = _pk.ArrayLayout(
-            (n, d), wide.pads, wide.strides, wide.period, wide.slots, wide.chunk_rows,
+            (n, d),
+            wide.pads,
+            wide.strides,
+            wide.period,
+            wide.slots,
+            wide.chunk_rows,
             wide.n_chunks,
         )
         return x._relayout(dst, np.arange(n * d))
@@ -435,10 +440,10 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         if depth < 3:
             raise DepthError(
                 f"EncryptedLinearRegression needs depth >= 3 (2 levels for the statistics, "
-                f"1 per iteration), got {depth}"
+                f"1 per iteration, 1 for predict), got {depth}"
             )
         if self.refresh == "server" and not (ctx.bootstrapping and ctx.has_bootstrap_keys):
-            need = 1 + self.max_iter
+            need = 2 + self.max_iter
             if depth < need:
                 raise DepthError(
                     f"{self.max_iter} iterations need depth >= {need} without bootstrapping "
@@ -452,8 +457,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         y: Any,
         *,
         context: Any = None,
-        refresh_client: Callable[[Sequence[EncryptedArray]], list[EncryptedArray]]
-        | None = None,
+        refresh_client: Callable[[Sequence[EncryptedArray]], list[EncryptedArray]] | None = None,
         callback: Callable[[int, EncryptedArray], None] | None = None,
     ) -> EncryptedLinearRegression:
         """Fit on encrypted ``X`` (n, d) and ``y`` (n,); no secret key is used.
@@ -486,7 +490,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             ones = np.zeros((n, d_eff))
             ones[:, d] = 1.0
             aug = _pk.ArrayLayout(
-                (n, d_eff), lay.pads, lay.strides, lay.period, lay.slots, lay.chunk_rows,
+                (n, d_eff),
+                lay.pads,
+                lay.strides,
+                lay.period,
+                lay.slots,
+                lay.chunk_rows,
                 lay.n_chunks,
             )
             slot_ones = _pk.encode_array(ones, aug)
@@ -502,8 +511,15 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         beta = self._beta()
         scales = (1.0 + beta, beta) if beta else (1.0,)
         diags, c = _gram.fold_iteration(
-            t, b, d_eff=d_eff, p=p, slots=slots, eta=eta,
-            penalty=_penalty(d, self.alpha, self.fit_intercept), scales=scales, eng=eng,
+            t,
+            b,
+            d_eff=d_eff,
+            p=p,
+            slots=slots,
+            eta=eta,
+            penalty=_penalty(d, self.alpha, self.fit_intercept),
+            scales=scales,
+            eng=eng,
         )
         vec = _pk.ArrayLayout((d_eff,), (p,), (1,), p, slots, d_eff, 1)
 
@@ -540,15 +556,25 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             if callback is not None:
                 callback(k, wrap(w))
 
-        w_arr = wrap(w)
-        self._w = w_arr
+        if eng.levels_left(w) < 1:  # predict needs one level of the weights
+            refreshes += 1
+            if self.refresh == "client":
+                w = refresh_client([wrap(w)])[0]._cts[0]
+            else:
+                w = eng.bootstrap(w)
+        self._w = wrap(w)
         coef_lay = _pk.ArrayLayout((d,), (p,), (1,), p, slots, d, 1)
         self.coef_ = EncryptedArray._make(ctx, [w], coef_lay, False, eng)
-        self.intercept_ = w_arr[d] if self.fit_intercept else 0.0
         self.n_features_in_ = d
+        self.intercept_ = self._intercept(w, p, slots, ctx, eng) if self.fit_intercept else 0.0
         self.n_iter_ = int(self.max_iter)
         self.n_refreshes_ = refreshes
         return self
+
+    def _intercept(self, w: Any, p: int, slots: int, ctx: Any, eng: Any) -> EncryptedArray:
+        # One rotation, no mask, no level: w[d] lands in the first slot of every P-block.
+        scalar = _pk.ArrayLayout((), (), (), p, slots, 1, 1)
+        return EncryptedArray._make(ctx, [eng.rotate(w, self.n_features_in_)], scalar, False, eng)
 
     # ------------------------------------------------------------------ predict
     def predict(self, X: Any) -> EncryptedArray:
@@ -569,8 +595,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         """Decrypt the fitted model (data owner) into a fitted plaintext twin."""
         check_is_fitted(self, "coef_")
         twin = GramDescentRegression(
-            solver=self.solver, alpha=self.alpha, learning_rate=self.learning_rate,
-            max_iter=self.max_iter, fit_intercept=self.fit_intercept, momentum=self.momentum,
+            solver=self.solver,
+            alpha=self.alpha,
+            learning_rate=self.learning_rate,
+            max_iter=self.max_iter,
+            fit_intercept=self.fit_intercept,
+            momentum=self.momentum,
             momentum_beta=self.momentum_beta,
         )
         twin.coef_ = ctx.decrypt(self.coef_)

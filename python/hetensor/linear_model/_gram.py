@@ -89,7 +89,7 @@ def gram_statistics(
     eng.check_levels(list(x._cts) + list(y._cts), 1, "the Gram statistics")
     acc: dict[int, list[Any]] = {r: [] for r in offsets}
     xy: list[Any] = []
-    for xc, yc in zip(x._cts, y._cts):
+    for xc, yc in zip(x._cts, y._cts, strict=True):
         rot = eng.rotate_many(xc, offsets)
         for r in offsets:
             acc[r].append(eng.mul(xc, rot[r], "X^T X"))

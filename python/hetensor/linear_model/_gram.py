@@ -9,7 +9,8 @@ diagonals ``D_r[j] = M[j, (j + r) mod P]``, each also P-periodic, so
     M @ w = sum_r D_r * rot(w, r)
 
 needs no masks: one hoisted precomputation, one rotation and one ciphertext product per
-non-zero diagonal, one level per iteration, and the result is again P-periodic.
+non-zero diagonal (left unrelinearized and summed: one key switch for all products), one
+level per iteration, and the result is again P-periodic.
 
 Statistics. ``T_r = rowsum(X * rot(X, r))`` (one product per chunk and offset ``r < d``, then
 ``log2(period / P)`` rotations) holds ``G[j, j + r]`` for ``j + r < P``; the lower diagonals
@@ -92,13 +93,14 @@ def gram_statistics(
     for xc, yc in zip(x._cts, y._cts, strict=True):
         rot = eng.rotate_many(xc, offsets)
         for r in offsets:
-            acc[r].append(eng.mul(xc, rot[r], "X^T X"))
-        xy.append(eng.mul(xc, eng.rotate_sum(yc, spread_steps(p)), "X^T y"))
+            acc[r].append(eng.mul_no_relin(xc, rot[r], "X^T X"))
+        xy.append(eng.mul_no_relin(xc, eng.rotate_sum(yc, spread_steps(p)), "X^T y"))
         if progress is not None:
             progress()
     steps = row_steps(lay)
-    t = {r: eng.rotate_sum(eng.add_many(acc[r]), steps) for r in offsets}
-    b = eng.rotate_sum(eng.add_many(xy), steps)
+    # relinearize once per offset, after summing the chunks
+    t = {r: eng.rotate_sum(eng.relinearize(eng.add_many(acc[r])), steps) for r in offsets}
+    b = eng.rotate_sum(eng.relinearize(eng.add_many(xy)), steps)
     return t, b
 
 
@@ -145,4 +147,5 @@ def fold_iteration(
 
 def matvec(diags: dict[int, Any], rotated: dict[int, Any], eng: Any) -> Any:
     """``sum_r D_r * rot(w, r)`` given the rotations of ``w``."""
-    return eng.add_many([eng.mul(diags[r], rotated[r], "Gram iteration") for r in diags])
+    prods = [eng.mul_no_relin(diags[r], rotated[r], "Gram iteration") for r in diags]
+    return eng.relinearize(eng.add_many(prods))

@@ -562,7 +562,8 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                 w = refresh_client([wrap(w)])[0]._cts[0]
             else:
                 w = eng.bootstrap(w)
-        self._w = wrap(w)
+        # padding slots of w are masked zeros (c and the diagonals are), so it is clean
+        self._w = EncryptedArray._make(ctx, [w], vec, True, eng)
         coef_lay = _pk.ArrayLayout((d,), (p,), (1,), p, slots, d, 1)
         self.coef_ = EncryptedArray._make(ctx, [w], coef_lay, False, eng)
         self.n_features_in_ = d
@@ -588,7 +589,33 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             X = np.asarray(X, dtype=np.float64)
             if not np.all(np.isfinite(X)):
                 raise NonFiniteError("X holds NaN or infinity")
-        out = X @ self.coef_
+        w = self._w
+        p = int(w.layout.pads[0])
+        if not isinstance(X, EncryptedArray):
+            if self.fit_intercept:
+                X = np.hstack([X, np.ones((X.shape[0], 1))])
+            return X @ w
+        lay = X.layout
+        if X._clean and int(lay.pads[1]) == p and tuple(lay.strides) == (p, 1):
+            # X with the ones column (plaintext addition), times w: one level
+            x = X
+            if self.fit_intercept:
+                n = X.shape[0]
+                aug = _pk.ArrayLayout(
+                    (n, d + 1),
+                    lay.pads,
+                    lay.strides,
+                    lay.period,
+                    lay.slots,
+                    lay.chunk_rows,
+                    lay.n_chunks,
+                )
+                ones = np.zeros((n, d + 1))
+                ones[:, d] = 1.0
+                slot_ones = _pk.encode_array(ones, aug)
+                x = X._new([X._eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(X._cts)], aug)
+            return (x * w).sum(axis=1)
+        out = X @ self.coef_  # other layouts: generic path (masks coef_: one more level)
         return out + self.intercept_ if self.fit_intercept else out
 
     def to_plaintext(self, ctx: Any) -> GramDescentRegression:

@@ -93,6 +93,25 @@ class _Params:
     momentum: str | None
     momentum_beta: float
 
+    def __init__(
+        self,
+        *,
+        solver: str = "gram",
+        alpha: float = 0.0,
+        learning_rate: float | None = None,
+        max_iter: int = 30,
+        fit_intercept: bool = True,
+        momentum: str | None = "nesterov",
+        momentum_beta: float = 0.8,
+    ) -> None:
+        self.solver = solver
+        self.alpha = alpha
+        self.learning_rate = learning_rate
+        self.max_iter = max_iter
+        self.fit_intercept = fit_intercept
+        self.momentum = momentum
+        self.momentum_beta = momentum_beta
+
     def _beta(self) -> float:
         if self.momentum is None:
             return 0.0
@@ -167,25 +186,6 @@ class GramDescentRegression(_Params, RegressorMixin, BaseEstimator):
     >>> np.round(model.coef_, 3), round(model.intercept_, 3)
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
-
-    def __init__(
-        self,
-        *,
-        solver: str = "gram",
-        alpha: float = 0.0,
-        learning_rate: float | None = None,
-        max_iter: int = 30,
-        fit_intercept: bool = True,
-        momentum: str | None = "nesterov",
-        momentum_beta: float = 0.8,
-    ) -> None:
-        self.solver = solver
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.fit_intercept = fit_intercept
-        self.momentum = momentum
-        self.momentum_beta = momentum_beta
 
     def fit(self, X: Any, y: Any) -> GramDescentRegression:
         self._validate_params()
@@ -286,6 +286,19 @@ class OwnerRefresh:
         return out
 
 
+def _with_ones(x: EncryptedArray, d: int) -> EncryptedArray:
+    """``[X, 1]``: the intercept's ones column added in X's padding (plaintext, no level)."""
+    lay = x.layout
+    n = x.shape[0]
+    aug = _pk.ArrayLayout(
+        (n, d + 1), lay.pads, lay.strides, lay.period, lay.slots, lay.chunk_rows, lay.n_chunks
+    )
+    ones = np.zeros((n, d + 1))
+    ones[:, d] = 1.0
+    slot_ones = _pk.encode_array(ones, aug)
+    return x._new([x._eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(x._cts)], aug)
+
+
 # ---------------------------------------------------------------------- encrypted estimator
 class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
     """Ridge regression trained by a server on encrypted data, without the secret key.
@@ -357,13 +370,15 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         momentum_beta: float = 0.8,
         refresh: str = "server",
     ) -> None:
-        self.solver = solver
-        self.alpha = alpha
-        self.learning_rate = learning_rate
-        self.max_iter = max_iter
-        self.fit_intercept = fit_intercept
-        self.momentum = momentum
-        self.momentum_beta = momentum_beta
+        super().__init__(
+            solver=solver,
+            alpha=alpha,
+            learning_rate=learning_rate,
+            max_iter=max_iter,
+            fit_intercept=fit_intercept,
+            momentum=momentum,
+            momentum_beta=momentum_beta,
+        )
         self.refresh = refresh
 
     # ------------------------------------------------------------------ planning
@@ -487,19 +502,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         p, slots = int(lay.pads[1]), int(lay.slots)
         eng = x._eng
         if self.fit_intercept:  # ones column: a plaintext addition, no level
-            ones = np.zeros((n, d_eff))
-            ones[:, d] = 1.0
-            aug = _pk.ArrayLayout(
-                (n, d_eff),
-                lay.pads,
-                lay.strides,
-                lay.period,
-                lay.slots,
-                lay.chunk_rows,
-                lay.n_chunks,
-            )
-            slot_ones = _pk.encode_array(ones, aug)
-            x = x._new([eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(x._cts)], aug)
+            x = _with_ones(x, d)
         target = _gram.target_layout(lay)
         if y._layout != target:
             y = y._relayout(target, np.arange(n))
@@ -598,22 +601,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         lay = X.layout
         if X._clean and int(lay.pads[1]) == p and tuple(lay.strides) == (p, 1):
             # X with the ones column (plaintext addition), times w: one level
-            x = X
-            if self.fit_intercept:
-                n = X.shape[0]
-                aug = _pk.ArrayLayout(
-                    (n, d + 1),
-                    lay.pads,
-                    lay.strides,
-                    lay.period,
-                    lay.slots,
-                    lay.chunk_rows,
-                    lay.n_chunks,
-                )
-                ones = np.zeros((n, d + 1))
-                ones[:, d] = 1.0
-                slot_ones = _pk.encode_array(ones, aug)
-                x = X._new([X._eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(X._cts)], aug)
+            x = _with_ones(X, d) if self.fit_intercept else X
             return (x * w).sum(axis=1)
         out = X @ self.coef_  # other layouts: generic path (masks coef_: one more level)
         return out + self.intercept_ if self.fit_intercept else out
@@ -621,15 +609,9 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
     def to_plaintext(self, ctx: Any) -> GramDescentRegression:
         """Decrypt the fitted model (data owner) into a fitted plaintext twin."""
         check_is_fitted(self, "coef_")
-        twin = GramDescentRegression(
-            solver=self.solver,
-            alpha=self.alpha,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            fit_intercept=self.fit_intercept,
-            momentum=self.momentum,
-            momentum_beta=self.momentum_beta,
-        )
+        params = self.get_params()
+        params.pop("refresh")
+        twin = GramDescentRegression(**params)
         twin.coef_ = ctx.decrypt(self.coef_)
         twin.intercept_ = float(ctx.decrypt(self.intercept_)) if self.fit_intercept else 0.0
         twin.n_features_in_ = self.n_features_in_

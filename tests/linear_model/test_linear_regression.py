@@ -205,3 +205,19 @@ def test_server_bootstrapping_refresh():
     assert model.n_refreshes_ >= 1
     ref = GramDescentRegression(max_iter=5, alpha=1.0).fit(X, y)
     np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)
+
+
+def test_data_larger_than_one_ciphertext_and_last_level_predict():
+    """700 rows x 5 features = 3 ciphertexts at 2048 slots; predict on the weights' last level."""
+    owner = _owner(5)
+    X, y = _data(n=700, d=5, seed=3)
+    model = EncryptedLinearRegression(max_iter=3)  # 2 + 2 levels: one left for predict
+    owner.generate_keys(model.key_plan(700, 5))
+    server = owner.public()
+    Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, X, y))
+    assert Xe.n_ciphertexts == 3
+    model.fit(Xe, ye)
+    ref = GramDescentRegression(max_iter=3).fit(X, y)
+    np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)
+    pred = owner.decrypt(model.predict(server.receive(owner.encrypt(X))))
+    np.testing.assert_allclose(pred, ref.predict(X), atol=1e-3)

@@ -602,7 +602,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         if X._clean and int(lay.pads[1]) == p and tuple(lay.strides) == (p, 1):
             # X with the ones column (plaintext addition), times w: one level
             x = _with_ones(X, d) if self.fit_intercept else X
-            return (x * w).sum(axis=1)
+            # w is P-periodic over all slots: a slot-wise product with every chunk (no
+            # broadcast relayout), then log2(P) rotations per chunk
+            eng = x._eng
+            eng.check_levels(list(x._cts) + list(w._cts), 1, "predict")
+            prod = x._new([eng.mul(ct, w._cts[0], "predict") for ct in x._cts])
+            return prod.sum(axis=1)
         out = X @ self.coef_  # other layouts: generic path (masks coef_: one more level)
         return out + self.intercept_ if self.fit_intercept else out
 

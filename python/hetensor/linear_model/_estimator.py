@@ -392,9 +392,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             raise ValueError("n_samples and n_features must be >= 1")
         d_eff = n_features + int(self.fit_intercept)
         p = self._p(n_features)
-        steps = set(range(1, d_eff))  # X * rot(X, r), rot(w, r)
-        steps |= {r for r in _gram.nonzero_diagonals(d_eff, p)} | {r - p for r in range(p)}
-        steps |= set(_gram.spread_steps(p))
+        steps = _gram.plan_steps(d_eff, p)  # statistics and iterations
         s = p
         while s <= 2**16:  # row sums for any slot count
             steps.add(s)
@@ -533,7 +531,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         w, prev, rot_prev = c, None, None
         if callback is not None:
             callback(1, wrap(w))
-        steps = sorted(diags[0])
+        steps = _gram.baby_steps(diags[0], p)
         for k in range(2, self.max_iter + 1):
             live = [w] if prev is None else [w, prev]
             if min(eng.levels_left(ct) for ct in live) < 1:
@@ -547,11 +545,11 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                 prev = live[1] if len(live) > 1 else None
                 rot_prev = None
             rot_w = eng.rotate_many(w, steps)
-            new = _gram.matvec(diags[0], rot_w, eng)
+            new = _gram.matvec(diags[0], rot_w, p, eng)
             if prev is not None:
                 if rot_prev is None:
                     rot_prev = eng.rotate_many(prev, steps)
-                new = eng.sub(new, _gram.matvec(diags[1], rot_prev, eng))
+                new = eng.sub(new, _gram.matvec(diags[1], rot_prev, p, eng))
             new = eng.add(new, c)
             w, prev, rot_prev = new, w, (rot_w if beta else None)
             if not beta:

@@ -333,7 +333,9 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
     momentum_beta : float, default 0.8
     refresh : {"server", "client"}, default "server"
         How the weights get fresh levels: ``"server"`` bootstraps them (the context must have
-        ``bootstrapping=True``, or enough depth for ``max_iter`` iterations); ``"client"`` is
+        ``bootstrapping=True``, or enough depth for ``max_iter`` iterations; a bootstrapping
+        context's 59-bit scale needs ``|X|, |y| < 1``, so scale the data by a public factor
+        first); ``"client"`` is
         the pTensor protocol round :class:`OwnerRefresh` (leaks the weights to the owner,
         needs the owner online).
 

@@ -120,21 +120,28 @@ def gram_statistics(
     pairs = [divmod(r, bs) for r in range(d_eff)]
     rots = sorted({b for _, b in pairs} | {-g * bs for g, _ in pairs})
     eng.check_levels(list(x._cts) + list(y._cts), 1, "the Gram statistics")
-    acc: dict[tuple[int, int], list[Any]] = {gb: [] for gb in pairs}
-    xy: list[Any] = []
+    # running sums over the chunks (memory O(d) ciphertexts, not O(chunks * d))
+    acc: dict[tuple[int, int], Any] = {}
+    xy: Any = None
+
+    def accumulate(total: Any, term: Any) -> Any:
+        return term if total is None else eng.add(total, term)
+
     for xc, yc in zip(x._cts, y._cts, strict=True):
         rot = eng.rotate_many(xc, rots)
         for g, b in pairs:
-            acc[g, b].append(eng.mul_no_relin(rot[-g * bs], rot[b], "X^T X"))
-        xy.append(eng.mul_no_relin(xc, eng.rotate_sum(yc, spread_steps(p)), "X^T y"))
+            prod = eng.mul_no_relin(rot[-g * bs], rot[b], "X^T X")
+            acc[g, b] = accumulate(acc.get((g, b)), prod)
+        del rot
+        xy = accumulate(xy, eng.mul_no_relin(xc, eng.rotate_sum(yc, spread_steps(p)), "X^T y"))
         if progress is not None:
             progress()
     steps = row_steps(lay)
     t = {}
     for g, b in pairs:  # relinearize once per offset, after summing the chunks
-        summed = eng.rotate(eng.relinearize(eng.add_many(acc[g, b])), g * bs)
+        summed = eng.rotate(eng.relinearize(acc.pop((g, b))), g * bs)
         t[g * bs + b] = eng.rotate_sum(summed, steps)
-    b_ct = eng.rotate_sum(eng.relinearize(eng.add_many(xy)), steps)
+    b_ct = eng.rotate_sum(eng.relinearize(xy), steps)
     return t, b_ct
 
 

@@ -590,9 +590,11 @@ class Context:
                 )
         return arr
 
-    def _encrypt_slots(self, slot_values: np.ndarray) -> Any:
+    def _encrypt_slots(self, slot_values: np.ndarray, level: int | None = None) -> Any:
+        """Encrypt a slot vector at ``level`` (default: where fresh ciphertexts start; 0 is
+        the top of the modulus chain, above a bootstrapping context's usual start)."""
         try:
-            pt = self._make_plaintext(slot_values, self._fresh_level)
+            pt = self._make_plaintext(slot_values, self._fresh_level if level is None else level)
             return self._cc.Encrypt(self._public_key, pt)
         except RuntimeError as err:
             raise _openfhe_error(err, "encrypting") from err

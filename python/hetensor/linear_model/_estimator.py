@@ -245,11 +245,19 @@ def encrypt_dataset(ctx: Any, X: Any, y: Any) -> tuple[EncryptedArray, Encrypted
     """
     X, y = _check_plain_xy(X, y)
     _warn_scale(X, y)
-    xe = ctx.encrypt(X)
-    lay = _gram.target_layout(xe.layout)
-    slot_values = _pk.encode_array(np.ascontiguousarray(y), lay)
-    ye = EncryptedArray._make(ctx, [ctx._encrypt_slots(r) for r in slot_values], lay, True)
-    return xe, ye
+    X, y = ctx._checked_values(X), ctx._checked_values(y)
+    # With bootstrapping, encrypt at the top of the modulus chain: the statistics' two levels
+    # then come from levels a bootstrap never restores, and the folded diagonals sit above
+    # the bootstrapped weights, so every bootstrap buys `depth` iterations (not depth - 2).
+    level = 0 if ctx.bootstrapping else None
+
+    def encrypt(values: np.ndarray, lay: Any) -> EncryptedArray:
+        slot_values = _pk.encode_array(np.ascontiguousarray(values), lay)
+        cts = [ctx._encrypt_slots(r, level) for r in slot_values]
+        return EncryptedArray._make(ctx, cts, lay, True)
+
+    x_lay = _pk.plan_array(X.shape, ctx.slots)
+    return encrypt(X, x_lay), encrypt(y, _gram.target_layout(x_lay))
 
 
 class OwnerRefresh:

@@ -670,7 +670,7 @@ class Context:
         encode as nothing anyway, and OpenFHE rejects a vector whose largest magnitude times
         the scale is below 1 ("Scaling factor too small"; e.g. ``[1e-18]`` at 40 bits).
         """
-        tiny = 2.0 ** -self._params.scale_bits
+        tiny = 2.0**-self._params.scale_bits
         slot_values = np.where(np.abs(slot_values) < tiny, 0.0, slot_values)
         return self._cc.MakeCKKSPackedPlaintext(slot_values.tolist(), 1, level, None, self.slots)
 

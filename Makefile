@@ -1,6 +1,6 @@
 # hetensor developer entry points. Each target creates .venv (CPython 3.10) if missing and
 # (re)installs the project when its build inputs changed, then runs.
-#   make demo        the main job: encrypted walk-through (later: encrypted Ames regression)
+#   make demo        the main job: encrypted Ames regression (hetensor demo ames)
 #   make test        fast test suite (slow cases excluded)
 #   make test-slow   the heavy cases: bootstrapping, large rings, long runs, fuzzing at volume
 #   make bench       benchmark table (hetensor bench)

@@ -109,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the cases and exit")
     p.set_defaults(fn=_cmd_bench)
 
-    p = sub.add_parser("demo", help="run a demo (default: walkthrough)")
+    p = sub.add_parser("demo", help="run a demo (default: ames)")
     p.add_argument("name", nargs="?", default=None, choices=[*DEMOS, "list"])
     p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the demo")
     p.set_defaults(fn=_cmd_demo)

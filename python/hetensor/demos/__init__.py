@@ -13,10 +13,20 @@ def _walkthrough(argv: list[str]) -> int:
     return main(argv)
 
 
+def _ames(argv: list[str]) -> int:
+    from .ames import main
+
+    return main(argv)
+
+
 DEMOS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "walkthrough": (
         _walkthrough,
         "encrypt -> compute on a public (server) context -> decrypt, with errors vs NumPy",
     ),
+    "ames": (
+        _ames,
+        "Ames housing: owner encrypts, server trains ridge regression, table vs scikit-learn",
+    ),
 }
-DEFAULT = "walkthrough"
+DEFAULT = "ames"

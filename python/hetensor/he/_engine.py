@@ -127,6 +127,18 @@ class Engine:
         self.counts["ct_mult"] += 1
         return _wrap_errors(self.cc.EvalMult, a, b)
 
+    def mul_no_relin(self, a: Any, b: Any, op: str = "multiply") -> Any:
+        """Product left unrelinearized (3 components): sum many, then :meth:`relinearize`
+        once, which saves one key switch per product."""
+        a = self.ready(a, 1, op)
+        b = self.ready(b, 1, op)
+        self.counts["ct_mult"] += 1
+        return _wrap_errors(self.cc.EvalMultNoRelin, a, b)
+
+    def relinearize(self, a: Any) -> Any:
+        self.counts["relinearize"] += 1
+        return _wrap_errors(self.cc.Relinearize, a)
+
     def square(self, a: Any) -> Any:
         self.counts["ct_mult"] += 1
         return _wrap_errors(self.cc.EvalSquare, self.ready(a, 1, "square"))
@@ -228,6 +240,11 @@ class DryEngine(Engine):
     def mul(self, a: Any, b: Any, op: str = "multiply") -> Any:
         a, b = self.ready(a, 1, op), self.ready(b, 1, op)
         return Symbolic(max(a.used, b.used) + 1)
+
+    mul_no_relin = mul
+
+    def relinearize(self, a: Any) -> Any:
+        return a
 
     def square(self, a: Any) -> Any:
         return Symbolic(self.ready(a, 1, "square").used + 1)

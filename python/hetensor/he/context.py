@@ -610,9 +610,11 @@ class Context:
                 )
         return arr
 
-    def _encrypt_slots(self, slot_values: np.ndarray) -> Any:
+    def _encrypt_slots(self, slot_values: np.ndarray, level: int | None = None) -> Any:
+        """Encrypt a slot vector at ``level`` (default: where fresh ciphertexts start; 0 is
+        the top of the modulus chain, above a bootstrapping context's usual start)."""
         try:
-            pt = self._make_plaintext(slot_values, self._fresh_level)
+            pt = self._make_plaintext(slot_values, self._fresh_level if level is None else level)
             return self._cc.Encrypt(self._public_key, pt)
         except RuntimeError as err:
             raise _openfhe_error(err, "encrypting") from err
@@ -684,11 +686,11 @@ class Context:
     def _make_plaintext(self, slot_values: np.ndarray, level: int) -> Any:
         """Encode a full slot vector at ``level``.
 
-        Magnitudes far below CKKS precision (``2**-scale_bits``) are set to zero first: they
-        encode as nothing anyway, and OpenFHE rejects extreme ones ("Scaling factor too
-        small").
+        Magnitudes below CKKS precision (``2**-scale_bits``) are set to zero first: they
+        encode as nothing anyway, and OpenFHE rejects a vector whose largest magnitude times
+        the scale is below 1 ("Scaling factor too small"; e.g. ``[1e-18]`` at 40 bits).
         """
-        tiny = 2.0 ** -(self._params.scale_bits + 20)
+        tiny = 2.0**-self._params.scale_bits
         slot_values = np.where(np.abs(slot_values) < tiny, 0.0, slot_values)
         return self._cc.MakeCKKSPackedPlaintext(slot_values.tolist(), 1, level, None, self.slots)
 

@@ -1,0 +1,303 @@
+"""Encrypted linear regression on Ames (issue 5), side by side in one run.
+
+- ``linreg``: (a) a pTensor-style trainer written on raw OpenFHE (one ciphertext per feature,
+  full-batch gradient descent, the weights decrypted and re-encrypted every epoch) against
+  (c) :class:`~hetensor.linear_model.EncryptedLinearRegression` with ``refresh="client"``
+  (the same trust model), both at 128-bit, ring 2^14, 30 epochs/iterations of plain gradient
+  descent with the same step, so their iterates and test MSE agree. (c)'s time is broken into
+  statistics (``X^T X``, ``X^T y``), iterations and refresh rounds.
+- ``linreg_bootstrap``: (b) the baseline with sparse (8-slot) bootstrapping of every weight
+  ciphertext instead of decryption and (d) hetensor with server-side bootstrapping, at ring
+  2^16, 128-bit, level budget (3, 3); both timed on 2 epochs/iterations and extrapolated to 30
+  (labelled). Heavy (tens of GiB-seconds): run it explicitly.
+- ``linreg_scaling``: fit time against n (1k, 10k, 100k rows, d = 8) and d (8, 32, 64 at
+  n = 10k), 3 iterations, leveled 128-bit ring 2^14, no intercept.
+
+Peak memory is the process's resident high-water mark (``resource.getrusage``
+``ru_maxrss``), which only grows: a row's figure is the peak up to the end of that row.
+"""
+
+from __future__ import annotations
+
+import resource
+import time
+from typing import Any
+
+import numpy as np
+
+from . import BenchConfig, Row, Target, case
+
+_EPOCHS = 30
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def _ames() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split
+
+    from ..demos.ames import _load
+
+    X, y, _ = _load()
+    Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0)
+    mu, sd = Xtr.mean(0), Xtr.std(0)
+    ym, ys = ytr.mean(), ytr.std()
+    return (Xtr - mu) / sd, (Xte - mu) / sd, (ytr - ym) / ys, (yte - ym) / ys
+
+
+def _mse(Xte: np.ndarray, yte: np.ndarray, w: np.ndarray) -> float:
+    d = Xte.shape[1]
+    return float(np.mean((Xte @ w[:d] + w[d] - yte) ** 2))
+
+
+# ---------------------------------------------------------------------- (a) / (b): pTensor style
+def _ptensor_context(*, ring_bootstrap: bool) -> tuple[Any, Any]:
+    from ..he._backend import openfhe as ofhe
+
+    p = ofhe.CCParamsCKKSRNS()
+    p.SetSecurityLevel(ofhe.SecurityLevel.HEStd_128_classic)
+    p.SetScalingTechnique(ofhe.ScalingTechnique.FLEXIBLEAUTO)
+    if ring_bootstrap:
+        budget = [3, 3]
+        dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
+        p.SetSecretKeyDist(dist)
+        p.SetMultiplicativeDepth(4 + ofhe.CryptoContext.GetBootstrapDepth(budget, dist))
+        p.SetScalingModSize(59)
+        p.SetFirstModSize(60)
+        p.SetNumLargeDigits(6)
+    else:
+        p.SetMultiplicativeDepth(3)
+        p.SetScalingModSize(40)
+        p.SetFirstModSize(60)
+    cc = ofhe.GenCryptoContext(p)
+    feat = ofhe.PKESchemeFeature
+    for f in (feat.PKE, feat.KEYSWITCH, feat.LEVELEDSHE, feat.ADVANCEDSHE, feat.FHE):
+        cc.Enable(f)
+    keys = cc.KeyGen()
+    cc.EvalMultKeyGen(keys.secretKey)
+    cc.EvalSumKeyGen(keys.secretKey)
+    if ring_bootstrap:
+        cc.EvalBootstrapSetup([3, 3], [0, 0], 8)
+        cc.EvalBootstrapKeyGen(keys.secretKey, 8)
+    return cc, keys
+
+
+def _ptensor_train(
+    cc: Any, keys: Any, Xa: np.ndarray, y: np.ndarray, lr: float, epochs: int, refresh: str
+) -> tuple[np.ndarray, dict[str, float]]:
+    """Full-batch GD, X transposed (one ciphertext per feature column, ones column last)."""
+    n, d = Xa.shape
+    slots = cc.GetRingDimension() // 2
+
+    def enc(v: np.ndarray | float, k: int = slots) -> Any:
+        vec = np.full(k, v) if np.isscalar(v) else np.pad(v, (0, k - len(v)))
+        return cc.Encrypt(keys.publicKey, cc.MakeCKKSPackedPlaintext(vec.tolist(), 1, 0, None, k))
+
+    t0 = time.perf_counter()
+    cols = [enc(Xa[:, j]) for j in range(d)]
+    yc = enc(y)
+    times = {"encrypt": time.perf_counter() - t0, "arith": 0.0, "refresh": 0.0}
+    w = [enc(0.0, 8 if refresh == "bootstrap" else slots) for _ in range(d)]
+    step = -lr / n
+    for _ in range(epochs):
+        t0 = time.perf_counter()
+        pred = cc.EvalAddMany([cc.EvalMult(cols[j], w[j]) for j in range(d)])
+        err = cc.EvalSub(pred, yc)
+        grads = [cc.EvalSum(cc.EvalMult(cols[j], err), slots) for j in range(d)]
+        w = [cc.EvalAdd(w[j], cc.EvalMult(grads[j], step)) for j in range(d)]
+        t1 = time.perf_counter()
+        times["arith"] += t1 - t0
+        if refresh == "client":
+            new = []
+            for ct in w:
+                pt = cc.Decrypt(ct, keys.secretKey)
+                pt.SetLength(1)
+                new.append(enc(float(pt.GetRealPackedValue()[0])))
+            w = new
+        else:
+            w = [cc.EvalBootstrap(ct) for ct in w]
+        times["refresh"] += time.perf_counter() - t1
+    out = []
+    for ct in w:
+        pt = cc.Decrypt(ct, keys.secretKey)
+        pt.SetLength(1)
+        out.append(float(pt.GetRealPackedValue()[0]))
+    return np.array(out), times
+
+
+# ---------------------------------------------------------------------- (c) / (d): hetensor
+def _hetensor_fit(
+    owner: Any, Xtr: np.ndarray, ytr: np.ndarray, lr: float, iters: int, refresh: str
+) -> tuple[np.ndarray, dict[str, float], Any]:
+    from ..linear_model import EncryptedLinearRegression, OwnerRefresh, encrypt_dataset
+
+    model = EncryptedLinearRegression(
+        learning_rate=lr, max_iter=iters, momentum=None, refresh=refresh
+    )
+    t0 = time.perf_counter()
+    owner.generate_keys(model.key_plan(*Xtr.shape))
+    server = owner.public()
+    t1 = time.perf_counter()
+    Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, Xtr, ytr))
+    t2 = time.perf_counter()
+    marks: dict[int, float] = {}
+    rounds = OwnerRefresh(owner)
+    timed_rounds = [0.0]
+
+    def client(arrays: Any) -> Any:
+        s = time.perf_counter()
+        out = rounds(arrays)
+        timed_rounds[0] += time.perf_counter() - s
+        return out
+
+    def cb(k: int, w: Any) -> None:
+        marks.setdefault(k, time.perf_counter())
+
+    with server.count_ops() as ops:
+        model.fit(Xe, ye, refresh_client=client if refresh == "client" else None, callback=cb)
+    t3 = time.perf_counter()
+    w = np.r_[owner.decrypt(model.coef_), owner.decrypt(model.intercept_)]
+    times = {
+        "keygen": t1 - t0,
+        "encrypt": t2 - t1,
+        "stats": marks[1] - t2,
+        "iterations": t3 - marks[1] - timed_rounds[0],
+        "refresh": timed_rounds[0],
+        "fit": t3 - t2,
+    }
+    return w, times, dict(ops, refreshes=model.n_refreshes_)
+
+
+def _fmt(times: dict[str, float]) -> str:
+    return " ".join(f"{k}={v:.2f}s" for k, v in times.items())
+
+
+@case("linreg", group="linear_model", reference="pTensor-style GD on raw openfhe")
+def bench_linreg(cfg: BenchConfig) -> list[Row]:
+    """(a) pTensor-style raw OpenFHE GD vs (c) hetensor Gram, refresh='client', Ames 128-bit."""
+    from ..he import Context
+    from ..linear_model import gram_descent, suggest_learning_rate
+
+    Xtr, Xte, ytr, yte = _ames()
+    epochs = 5 if cfg.quick else _EPOCHS
+    lr = suggest_learning_rate(Xtr)
+    ref_w = gram_descent(Xtr, ytr, learning_rate=lr, max_iter=epochs)
+    Xa = np.hstack([Xtr, np.ones((len(Xtr), 1))])
+
+    t0 = time.perf_counter()
+    cc, keys = _ptensor_context(ring_bootstrap=False)
+    t_keys = time.perf_counter() - t0
+    w_a, times_a = _ptensor_train(cc, keys, Xa, ytr, lr, epochs, "client")
+    total_a = t_keys + times_a["encrypt"] + times_a["arith"] + times_a["refresh"]
+    mem_a = _peak_mib()
+
+    owner = Context.ckks(depth=5)
+    t0 = time.perf_counter()
+    w_c, times_c, ops = _hetensor_fit(owner, Xtr, ytr, lr, epochs, "client")
+    total_c = time.perf_counter() - t0 + owner.keygen_seconds - times_c["keygen"]
+    mse_a, mse_c = _mse(Xte, yte, w_a), _mse(Xte, yte, w_c)
+    note = f"{epochs} epochs, lr={lr:.4f}, test MSE (standardized) a={mse_a:.6f} c={mse_c:.6f}"
+    return [
+        Row(
+            "(a) pTensor-style, raw openfhe",
+            total_a,
+            note=f"{_fmt(times_a)} keygen={t_keys:.2f}s",
+            extras={"peak_MiB": round(mem_a), "max|w-ref|": f"{np.abs(w_a - ref_w).max():.1e}"},
+        ),
+        Row(
+            "(c) hetensor refresh=client",
+            total_c,
+            reference="(a) pTensor-style",
+            reference_seconds=total_a,
+            target=Target(min_speedup=10),
+            note=f"{note}; {_fmt(times_c)}",
+            extras={
+                "peak_MiB": round(_peak_mib()),
+                "max|w-ref|": f"{np.abs(w_c - ref_w).max():.1e}",
+                "|dMSE|": f"{abs(mse_a - mse_c):.1e}",
+                **{k: v for k, v in ops.items() if k in ("ct_mult", "rotation", "refreshes")},
+            },
+        ),
+    ]
+
+
+@case("linreg_bootstrap", group="linear_model", reference="pTensor GD + 8-slot bootstrapping")
+def bench_linreg_bootstrap(cfg: BenchConfig) -> list[Row]:
+    """(b) baseline with sparse bootstrapping vs (d) hetensor server bootstrapping, ring 2^16;
+    2 epochs/iterations timed, extrapolated to 30."""
+    from ..he import Context
+    from ..linear_model import suggest_learning_rate
+
+    Xtr, _, ytr, _ = _ames()
+    lr = suggest_learning_rate(Xtr)
+    Xa = np.hstack([Xtr, np.ones((len(Xtr), 1))])
+    t0 = time.perf_counter()
+    cc, keys = _ptensor_context(ring_bootstrap=True)
+    setup_b = time.perf_counter() - t0
+    _, times_b = _ptensor_train(cc, keys, Xa, ytr, lr, 2, "bootstrap")
+    per_epoch_b = (times_b["arith"] + times_b["refresh"]) / 2
+    total_b = setup_b + times_b["encrypt"] + _EPOCHS * per_epoch_b
+    mem_b = _peak_mib()
+    del cc, keys
+
+    t0 = time.perf_counter()
+    owner = Context.ckks(depth=4, bootstrapping=True, slots=8192)
+    setup_d = time.perf_counter() - t0
+    _, t2, ops2 = _hetensor_fit(owner, Xtr, ytr, lr, 2, "server")
+    _, t4, ops4 = _hetensor_fit(owner, Xtr, ytr, lr, 4, "server")
+    per_iter = max((t4["fit"] - t2["fit"]) / 2, 1e-9)
+    total_d = setup_d + t2["keygen"] + t2["encrypt"] + t2["fit"] + (_EPOCHS - 2) * per_iter
+    return [
+        Row(
+            "(b) pTensor + 8-slot bootstrap (extrapolated)",
+            total_b,
+            note=f"setup={setup_b:.1f}s per-epoch={per_epoch_b:.1f}s x {_EPOCHS} (from 2)",
+            extras={"peak_MiB": round(mem_b)},
+        ),
+        Row(
+            "(d) hetensor refresh=server (extrapolated)",
+            total_d,
+            reference="(b)",
+            reference_seconds=total_b,
+            target=Target(min_speedup=30),
+            note=(
+                f"ring 2^16 slots=8192; setup={setup_d:.1f}s; {_fmt(t2)}; per-iteration "
+                f"{per_iter:.1f}s from 2 vs 4 iterations (bootstraps {ops2.get('bootstrap', 0)}"
+                f" vs {ops4.get('bootstrap', 0)})"
+            ),
+            extras={"peak_MiB": round(_peak_mib())},
+        ),
+    ]
+
+
+@case("linreg_scaling", group="linear_model", reference="")
+def bench_linreg_scaling(cfg: BenchConfig) -> list[Row]:
+    """hetensor fit time vs n and d (3 iterations, leveled, 128-bit ring 2^14, no intercept)."""
+    from ..he import Context
+    from ..linear_model import EncryptedLinearRegression, encrypt_dataset
+
+    grid = [(1000, 8), (10000, 8), (100000, 8), (10000, 32), (10000, 64)]
+    if cfg.quick:
+        grid = grid[:2]
+    rng = np.random.default_rng(0)
+    owner = Context.ckks(depth=5)
+    rows = []
+    for n, d in grid:
+        X = rng.standard_normal((n, d))
+        y = X @ rng.uniform(-0.3, 0.3, d) + 0.1 * rng.standard_normal(n)
+        model = EncryptedLinearRegression(max_iter=3, fit_intercept=False, momentum=None)
+        owner.generate_keys(model.key_plan(n, d))
+        server = owner.public()
+        Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, X, y))
+        t0 = time.perf_counter()
+        model.fit(Xe, ye)
+        rows.append(
+            Row(
+                f"fit n={n} d={d}",
+                time.perf_counter() - t0,
+                note=f"{Xe.n_ciphertexts} ciphertexts, 3 iterations",
+                extras={"peak_MiB": round(_peak_mib())},
+            )
+        )
+    return rows

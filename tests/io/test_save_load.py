@@ -80,6 +80,29 @@ def test_conv2d_round_trip(tmp_path, rng):
     assert ht.load(tmp_path / "nb.h5").bias is None
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [
+        lambda: ht.nn.LSTM(3, 4, 2, bidirectional=True, seed=0),
+        lambda: ht.nn.LSTM(3, 4, peepholes=True, coupled_input_forget=True, seed=1),
+        lambda: ht.nn.GRU(3, 5, batch_first=True, dtype=np.float64, seed=2),
+        lambda: ht.nn.RNN(4, 3, nonlinearity="relu", output_size=4, seed=3),
+    ],
+    ids=["lstm-bidir", "lstm-variants", "gru", "rnn-readout"],
+)
+def test_recurrent_round_trip(tmp_path, rng, layer):
+    layer = layer()
+    ht.save(tmp_path / "rnn.h5", layer)
+    back = ht.load(tmp_path / "rnn.h5")
+    assert type(back) is type(layer)
+    x = rng.standard_normal((5, 2, layer.input_size)).astype(layer.dtype)
+    out, back_out = layer(x), back(x)
+    first = (lambda o: o[0]) if isinstance(out, tuple) else (lambda o: o)
+    np.testing.assert_array_equal(first(out), first(back_out))
+    for key, value in layer.state_dict().items():
+        np.testing.assert_array_equal(back.state_dict()[key], value)
+
+
 def test_encrypted_round_trips(tmp_path, ctx, rng):
     x = rng.uniform(-1, 1, (3, 5))
     m = rng.uniform(-1, 1, (4, 4))

@@ -223,3 +223,25 @@ def test_data_larger_than_one_ciphertext_and_last_level_predict():
     np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)
     pred = owner.decrypt(model.predict(server.receive(owner.encrypt(X))))
     np.testing.assert_allclose(pred, ref.predict(X), atol=1e-3)
+
+
+def test_save_and_load_fitted_models(setup, tmp_path):
+    pytest.importorskip("h5py")
+    owner, server = setup
+    X, y = _data()
+    model = _fit(setup, X, y, max_iter=4, alpha=1.0)
+    ht.save(tmp_path / "enc.h5", model)
+    with pytest.raises(TypeError, match="context="):
+        ht.load(tmp_path / "enc.h5")
+    back = ht.load(tmp_path / "enc.h5", context=server)
+    assert back.get_params() == model.get_params() and back.n_iter_ == model.n_iter_
+    np.testing.assert_allclose(owner.decrypt(back.coef_), owner.decrypt(model.coef_), atol=1e-12)
+    np.testing.assert_allclose(
+        owner.decrypt(back.intercept_), owner.decrypt(model.intercept_), atol=1e-12
+    )
+    with pytest.raises(ht.errors.ContextMismatchError):
+        ht.load(tmp_path / "enc.h5", context=_owner(1))
+    plain = model.to_plaintext(owner)
+    ht.save(tmp_path / "plain.h5", plain)
+    twin = ht.load(tmp_path / "plain.h5")
+    np.testing.assert_array_equal(twin.predict(X), plain.predict(X))

@@ -360,6 +360,91 @@ def _read_conv2d(group: Any, options: LoadOptions) -> Any:
     return conv
 
 
+# ---------------------------------------------------------------------- RNN / LSTM / GRU
+_RECURRENT_OPTIONS = ("nonlinearity", "output_size", "peepholes", "coupled_input_forget")
+
+
+def _write_recurrent(group: Any, layer: Any) -> None:
+    config = {
+        "class": type(layer).__name__,
+        "input_size": layer.input_size,
+        "hidden_size": layer.hidden_size,
+        "num_layers": layer.num_layers,
+        "bias": layer.bias,
+        "batch_first": layer.batch_first,
+        "bidirectional": layer.bidirectional,
+        "dtype": str(layer.dtype),
+    }
+    config.update({k: getattr(layer, k) for k in _RECURRENT_OPTIONS if hasattr(layer, k)})
+    group.attrs["config"] = json.dumps(config)
+    _write_state(group, layer.state_dict())
+
+
+def _read_recurrent(group: Any, options: LoadOptions) -> Any:
+    from .. import nn
+
+    try:
+        config = json.loads(group.attrs["config"])
+        cls = {"RNN": nn.RNN, "LSTM": nn.LSTM, "GRU": nn.GRU}[config.pop("class")]
+        layer = cls(**config)
+        layer.load_state_dict(_read_state(group))
+    except (KeyError, TypeError, ValueError) as err:
+        raise FormatError(f"corrupt recurrent-layer file: {err}") from err
+    return layer
+
+
+# ---------------------------------------------------------------------- regression models
+_FITTED = ("n_features_in_", "n_iter_", "n_refreshes_")
+
+
+def _write_regression(group: Any, model: Any) -> None:
+    from sklearn.utils.validation import check_is_fitted
+
+    check_is_fitted(model)
+    group.attrs["class"] = type(model).__name__
+    group.attrs["params"] = json.dumps(model.get_params())
+    group.attrs["fitted"] = json.dumps({k: getattr(model, k) for k in _FITTED if hasattr(model, k)})
+    for name in ("coef_", "intercept_"):
+        value = getattr(model, name)
+        sub = group.create_group(name)
+        if isinstance(value, (int, float, np.ndarray)):
+            sub.create_dataset("plain", data=np.asarray(value, dtype=np.float64))
+        else:  # encrypted: the checked envelope of its context
+            _write_envelope(sub, value._ctx.to_bytes(value), value._ctx.fingerprint)
+
+
+def _read_regression(group: Any, options: LoadOptions) -> Any:
+    from .. import linear_model
+
+    encrypted = [n for n in ("coef_", "intercept_") if n in group and "envelope" in group[n]]
+    ctx = _require_context(options, "an encrypted model") if encrypted else None
+    for name in encrypted:
+        stored = str(group[name].attrs.get("context_fingerprint", ""))
+        if stored != ctx.fingerprint:
+            raise ContextMismatchError(
+                f"this model's {name} belongs to another context (fingerprint {stored[:12]}..., "
+                f"the given context is {ctx.fingerprint[:12]}...)"
+            )
+    try:
+        cls = {
+            "EncryptedLinearRegression": linear_model.EncryptedLinearRegression,
+            "GramDescentRegression": linear_model.GramDescentRegression,
+        }[str(group.attrs["class"])]
+        model = cls(**json.loads(group.attrs["params"]))
+        for key, value in json.loads(group.attrs["fitted"]).items():
+            setattr(model, key, value)
+        for name in ("coef_", "intercept_"):
+            if name in encrypted:
+                value = ctx.from_bytes(_read_envelope(group[name]), isolate=options.isolate)
+            else:
+                value = group[name]["plain"][()]
+                value = float(value) if np.ndim(value) == 0 else np.asarray(value)
+            setattr(model, name, value)
+    except (KeyError, TypeError, ValueError) as err:
+        raise FormatError(f"corrupt regression-model file: {err}") from err
+    return model
+
+
 # ---------------------------------------------------------------------- encrypted objects
 def _write_envelope(group: Any, data: bytes, fingerprint: str) -> None:
     group.attrs["context_fingerprint"] = fingerprint
@@ -421,6 +506,13 @@ def _read_secret_key(group: Any, options: LoadOptions) -> Any:
 register(np.ndarray, "ndarray", _write_ndarray, _read_ndarray)
 register(dict, "state_dict", lambda g, d: _write_state(g, d), _read_state)
 register("hetensor.nn.conv:Conv2d", "conv2d", _write_conv2d, _read_conv2d)
+register("hetensor.nn._recurrent:_Recurrent", "recurrent", _write_recurrent, _read_recurrent)
+register(
+    "hetensor.linear_model._estimator:_Params",
+    "linear_regression",
+    _write_regression,
+    _read_regression,
+)
 register("hetensor.he.context:Context", "context", _write_context, _read_context)
 for _cls in ("array:EncryptedArray", "matrix:EncryptedMatrix", "ciphertext:Ciphertext"):
     register(

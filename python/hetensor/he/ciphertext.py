@@ -9,20 +9,18 @@ when the context allows it, raising :class:`~hetensor.errors.DepthError` otherwi
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
-from ..errors import InvalidDtypeError, NonFiniteError
+from .array import as_plain
 
 if TYPE_CHECKING:
     from .context import Context
 
 __all__ = ["Ciphertext"]
 
-_Scalar = (int, float, np.integer, np.floating)
 
 
 class Ciphertext:
@@ -146,21 +144,10 @@ class Ciphertext:
         if isinstance(other, Ciphertext):
             self._ctx._check_compatible(other)
             return other
-        if isinstance(other, _Scalar) and not isinstance(other, bool):
-            value = float(other)
-            if not math.isfinite(value):
-                raise NonFiniteError(f"cannot combine a ciphertext with {value}")
-            return value
-        if isinstance(other, (np.ndarray, list, tuple)):
-            arr = np.asarray(other)
-            if arr.dtype.kind not in "iuf":
-                raise InvalidDtypeError(
-                    f"cannot combine a ciphertext with an array of dtype {arr.dtype}"
-                )
-            if arr.ndim == 0 or arr.shape == (1,):
-                return self._coerce(float(arr.reshape(())))
-            return np.ascontiguousarray(arr, dtype=np.float64)
-        return None
+        value = as_plain(other)  # the plain-operand rules EncryptedArray uses
+        if isinstance(value, np.ndarray) and (value.ndim == 0 or value.shape == (1,)):
+            return float(value.reshape(()))
+        return value
 
     # ------------------------------------------------------------------ arithmetic
     def _binary(self, other: Any, kind: str) -> Ciphertext:

@@ -116,7 +116,7 @@ def bsgs_matvec(w: Any, x: Any) -> EncryptedArray:
         m, n = w.shape
         plan = w._plan
         x = _as_vector(x, n, plan)
-        _same_context(x, w)
+        x._ctx._check_compatible(w)
     else:
         wp = as_plain(w)
         if not isinstance(wp, np.ndarray) or wp.ndim != 2:
@@ -146,9 +146,3 @@ def bsgs_matvec(w: Any, x: Any) -> EncryptedArray:
     layout = _pk.ArrayLayout((m,), (plan.n,), (1,), plan.slots, plan.slots, m, 1)
     return EncryptedArray._make(x._ctx, [y], layout, False, eng)
 
-
-def _same_context(x: EncryptedArray, w: EncryptedMatrix) -> None:
-    from ..errors import ContextMismatchError
-
-    if x._ctx._fingerprint != w._ctx._fingerprint:
-        raise ContextMismatchError("matrix and vector were encrypted under different contexts")

@@ -22,7 +22,6 @@ if TYPE_CHECKING:
 __all__ = ["Ciphertext"]
 
 
-
 class Ciphertext:
     """A CKKS ciphertext of a 1-D real vector, bound to a :class:`~hetensor.Context`.
 

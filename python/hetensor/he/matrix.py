@@ -145,4 +145,3 @@ def bsgs_matvec(w: Any, x: Any) -> EncryptedArray:
     y = eng.add_many([blocks, *giant.values()])
     layout = _pk.ArrayLayout((m,), (plan.n,), (1,), plan.slots, plan.slots, m, 1)
     return EncryptedArray._make(x._ctx, [y], layout, False, eng)
-

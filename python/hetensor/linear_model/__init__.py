@@ -5,6 +5,8 @@
   per iteration).
 - :class:`GramDescentRegression`: the same algorithm in plaintext float64 (the reference the
   encrypted coefficients are checked against, and what ``to_plaintext`` returns).
+- :class:`GramStatistics`: the encrypted sufficient statistics, a monoid (partitions of the
+  rows merge by addition; :meth:`EncryptedLinearRegression.fit_statistics` solves on them).
 - :func:`encrypt_dataset`, :class:`OwnerRefresh`, :func:`suggest_learning_rate`: owner-side
   helpers.
 """
@@ -20,10 +22,12 @@ from ._estimator import (
     gram_descent,
     suggest_learning_rate,
 )
+from ._statistics import GramStatistics
 
 __all__ = [
     "EncryptedLinearRegression",
     "GramDescentRegression",
+    "GramStatistics",
     "OwnerRefresh",
     "ScaleWarning",
     "encrypt_dataset",

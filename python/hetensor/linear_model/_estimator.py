@@ -16,6 +16,7 @@ from ..errors import DepthError, NonFiniteError
 from ..he.array import EncryptedArray
 from ..he.keys import KeyPlan
 from . import _gram
+from ._statistics import GramStatistics
 
 _pk = _core.packing
 _SCALE_LIMIT = 10.0  # |mean| or std of a feature above this: CKKS precision suffers
@@ -458,14 +459,15 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         )
         return x._relayout(dst, np.arange(n * d))
 
-    def _check_depth(self, ctx: Any) -> None:
+    def _check_depth(self, ctx: Any, *, iterations: bool = True) -> None:
         depth = ctx.depth
         if depth < 3:
             raise DepthError(
                 f"EncryptedLinearRegression needs depth >= 3 (2 levels for the statistics, "
                 f"1 per iteration, 1 for predict), got {depth}"
             )
-        if self.refresh == "server" and not (ctx.bootstrapping and ctx.has_bootstrap_keys):
+        server = self.refresh == "server"
+        if iterations and server and not (ctx.bootstrapping and ctx.has_bootstrap_keys):
             need = 2 + self.max_iter
             if depth < need:
                 raise DepthError(
@@ -473,6 +475,39 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                     f"(got {depth}); use a bootstrapping context, refresh='client', a larger "
                     "depth or fewer iterations"
                 )
+
+    def statistics(self, X: Any, y: Any, *, context: Any = None) -> GramStatistics:
+        """Encrypted sufficient statistics of ``(X, y)`` (two levels, no secret key).
+
+        The first half of :meth:`fit`: partitions of the rows can be reduced with
+        :meth:`GramStatistics.merge` (``a + b``) before :meth:`fit_statistics`, e.g. on
+        several machines (:mod:`hetensor.distributed`). Arguments as in :meth:`fit`.
+        """
+        X, y = self._prepare(X, y, context)
+        ctx = X._ctx
+        self._check_depth(ctx, iterations=False)
+        n, d = X.shape
+        d_eff = d + int(self.fit_intercept)
+        x = self._widen(X, d_eff)
+        lay = x._layout
+        p, slots = int(lay.pads[1]), int(lay.slots)
+        if self.fit_intercept:  # ones column: a plaintext addition, no level
+            x = _with_ones(x, d)
+        target = _gram.target_layout(lay)
+        if y._layout != target:
+            y = y._relayout(target, np.arange(n))
+        elif not y._clean:
+            y = y._cleaned()
+        t, b = _gram.gram_statistics(x, y, d_eff, progress=None)
+        vec = _pk.ArrayLayout((p,), (p,), (1,), p, slots, p, 1)
+        eng = x._eng
+
+        def wrap(ct: Any) -> EncryptedArray:
+            return EncryptedArray._make(ctx, [ct], vec, True, eng)
+
+        return GramStatistics(
+            n, d, bool(self.fit_intercept), tuple(wrap(t[r]) for r in range(d_eff)), wrap(b)
+        )
 
     def fit(
         self,
@@ -485,6 +520,8 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
     ) -> EncryptedLinearRegression:
         """Fit on encrypted ``X`` (n, d) and ``y`` (n,); no secret key is used.
 
+        Equivalent to ``fit_statistics(statistics(X, y))``.
+
         Parameters
         ----------
         X, y : EncryptedArray, or ndarrays with ``context=``
@@ -495,29 +532,57 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             ``callback(k, w)`` after iteration ``k`` with the encrypted weights (intercept
             last); e.g. the owner's checkpoints for a training curve.
         """
+        self._check_refresh(refresh_client)
+        ctx = X.context if isinstance(X, EncryptedArray) else context
+        if ctx is not None:  # fail before the statistics' work
+            self._check_depth(ctx)
+        stats = self.statistics(X, y, context=context)
+        return self.fit_statistics(stats, refresh_client=refresh_client, callback=callback)
+
+    def _check_refresh(self, refresh_client: Any) -> None:
         self._validate_params()
         if self.refresh not in ("server", "client"):
             raise ValueError(f"refresh must be 'server' or 'client', got {self.refresh!r}")
         if self.refresh == "client" and refresh_client is None:
             raise ValueError("refresh='client' needs fit(..., refresh_client=OwnerRefresh(owner))")
-        X, y = self._prepare(X, y, context)
-        ctx = X._ctx
-        self._check_depth(ctx)
-        n, d = X.shape
-        d_eff = d + int(self.fit_intercept)
-        x = self._widen(X, d_eff)
-        lay = x._layout
-        p, slots = int(lay.pads[1]), int(lay.slots)
-        eng = x._eng
-        if self.fit_intercept:  # ones column: a plaintext addition, no level
-            x = _with_ones(x, d)
-        target = _gram.target_layout(lay)
-        if y._layout != target:
-            y = y._relayout(target, np.arange(n))
-        elif not y._clean:
-            y = y._cleaned()
 
-        t, b = _gram.gram_statistics(x, y, d_eff, progress=None)
+    def fit_statistics(
+        self,
+        stats: GramStatistics,
+        *,
+        refresh_client: Callable[[Sequence[EncryptedArray]], list[EncryptedArray]] | None = None,
+        callback: Callable[[int, EncryptedArray], None] | None = None,
+    ) -> EncryptedLinearRegression:
+        """Run the solver's iterations on (merged) encrypted statistics.
+
+        Parameters
+        ----------
+        stats : GramStatistics
+            From :meth:`statistics` with the same ``fit_intercept``, possibly merged over
+            partitions of the rows.
+        refresh_client, callback
+            As in :meth:`fit`.
+        """
+        self._check_refresh(refresh_client)
+        if not isinstance(stats, GramStatistics):
+            raise TypeError(f"stats must be GramStatistics, got {type(stats).__name__}")
+        if stats.is_identity:
+            raise ValueError("the statistics hold no rows (the identity): nothing to fit")
+        if stats.fit_intercept != bool(self.fit_intercept):
+            raise ValueError(
+                f"statistics were computed with fit_intercept={stats.fit_intercept}, "
+                f"the model has fit_intercept={self.fit_intercept}"
+            )
+        assert stats.xty is not None
+        ctx = stats.xty._ctx
+        self._check_depth(ctx)
+        n, d, d_eff = stats.n_samples, stats.n_features, stats.d_eff
+        vec_in = stats.xty._layout
+        p, slots = int(vec_in.pads[0]), int(vec_in.slots)
+        eng = stats.xty._eng
+        t = {r: arr._cts[0] for r, arr in enumerate(stats.diagonals)}
+        b = stats.xty._cts[0]
+
         eta = _step(self.learning_rate, d_eff, self.alpha, n) / n
         beta = self._beta()
         scales = (1.0 + beta, beta) if beta else (1.0,)

@@ -11,8 +11,8 @@ import pytest
 pytest.importorskip("hetensor.he", exc_type=ImportError)
 pytest.importorskip("sklearn")
 
-import hetensor as ht  # noqa: E402
-from hetensor.linear_model import (  # noqa: E402
+import hetensor as ht
+from hetensor.linear_model import (
     EncryptedLinearRegression,
     GramDescentRegression,
     GramStatistics,

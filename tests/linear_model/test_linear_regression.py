@@ -169,7 +169,7 @@ def test_errors(setup):
     with pytest.raises(TypeError):
         model.fit(Xe, y)
     with pytest.raises(ValueError, match="solver"):
-        EncryptedLinearRegression(solver="gd").fit(X, y, context=server)
+        EncryptedLinearRegression(solver="newton").fit(X, y, context=server)
     with pytest.raises(ValueError, match="refresh_client"):
         EncryptedLinearRegression(refresh="client").fit(X, y, context=server)
     with pytest.raises(DepthError, match="depth"):

@@ -15,7 +15,7 @@ from .. import _core
 from ..errors import DepthError, NonFiniteError
 from ..he.array import EncryptedArray
 from ..he.keys import KeyPlan
-from . import _gram
+from . import _gd, _gram
 from ._statistics import GramStatistics
 
 _pk = _core.packing
@@ -47,11 +47,13 @@ def gram_descent(
     max_iter: int = 30,
     fit_intercept: bool = True,
     beta: float = 0.0,
+    sample_weight: np.ndarray | None = None,
     callback: Callable[[int, np.ndarray], None] | None = None,
 ) -> np.ndarray:
     """The encrypted Gram iteration in float64: returns ``w`` (with the intercept last).
 
     ``M = I - (lr/n)(X^T X + alpha I)``, ``c = (lr/n) X^T y``, ``w_1 = c``,
+    (with sample weights ``S``: ``X^T S X``, ``X^T S y`` and ``n = sum(S)``),
     ``w_{k+1} = (1 + beta) M w_k - beta M w_{k-1} + c`` (Nesterov with constant momentum;
     ``beta = 0`` is plain gradient descent). With ``fit_intercept`` a ones column is appended
     and not penalized, as in scikit-learn's Ridge.
@@ -70,9 +72,11 @@ def gram_descent(
     if fit_intercept:
         X = np.hstack([X, np.ones((n, 1))])
     d_eff = X.shape[1]
-    eta = _step(learning_rate, d_eff, alpha, n) / n
-    M = np.eye(d_eff) - eta * (X.T @ X + np.diag(_penalty(d, alpha, fit_intercept)))
-    c = eta * (X.T @ y)
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+    total = float(s.sum())
+    eta = _step(learning_rate, d_eff, alpha, total) / total
+    M = np.eye(d_eff) - eta * (X.T @ (s[:, None] * X) + np.diag(_penalty(d, alpha, fit_intercept)))
+    c = eta * (X.T @ (s * y))
     w, prev = c.copy(), np.zeros(d_eff)
     if callback is not None:
         callback(1, w)
@@ -93,6 +97,7 @@ class _Params:
     fit_intercept: bool
     momentum: str | None
     momentum_beta: float
+    batch_size: int | None
 
     def __init__(
         self,
@@ -104,6 +109,7 @@ class _Params:
         fit_intercept: bool = True,
         momentum: str | None = "nesterov",
         momentum_beta: float = 0.8,
+        batch_size: int | None = None,
     ) -> None:
         self.solver = solver
         self.alpha = alpha
@@ -112,6 +118,7 @@ class _Params:
         self.fit_intercept = fit_intercept
         self.momentum = momentum
         self.momentum_beta = momentum_beta
+        self.batch_size = batch_size
 
     def _beta(self) -> float:
         if self.momentum is None:
@@ -123,11 +130,19 @@ class _Params:
         return float(self.momentum_beta)
 
     def _validate_params(self) -> None:
-        if self.solver != "gram":
-            raise ValueError(
-                f"solver must be 'gram', got {self.solver!r} (the per-epoch 'gd' solver is "
-                "not implemented yet; see issue 5)"
-            )
+        if self.solver not in ("gram", "gd"):
+            raise ValueError(f"solver must be 'gram' or 'gd', got {self.solver!r}")
+        if self.batch_size is not None:
+            if isinstance(self.batch_size, bool) or not isinstance(
+                self.batch_size, (int, np.integer)
+            ):
+                raise TypeError(
+                    f"batch_size must be an int or None, got {type(self.batch_size).__name__}"
+                )
+            if self.batch_size < 1:
+                raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size}")
+            if self.solver != "gd":
+                raise ValueError("batch_size applies to solver='gd' only")
         if not np.isfinite(self.alpha) or self.alpha < 0:
             raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
         if self.learning_rate is not None and not (
@@ -162,6 +177,25 @@ def _check_plain_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     return X, y
 
 
+def _check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
+    """``None`` or a validated float64 vector of ``n`` finite weights >= 0, not all zero."""
+    if sample_weight is None:
+        return None
+    s = np.asarray(sample_weight)
+    if s.dtype.kind not in "iuf":
+        raise TypeError("sample_weight must be a real numeric array")
+    s = s.astype(np.float64)
+    if s.ndim == 0:
+        s = np.full(n, float(s))
+    if s.shape != (n,):
+        raise ValueError(f"sample_weight must have shape ({n},), got {s.shape}")
+    if not np.all(np.isfinite(s)):
+        raise NonFiniteError("sample_weight holds NaN or infinity")
+    if np.any(s < 0) or not s.sum() > 0:
+        raise ValueError("sample_weight must be >= 0 with a positive sum")
+    return s
+
+
 def _warn_scale(X: np.ndarray, y: np.ndarray) -> None:
     scale = max(float(np.max(np.abs(X.mean(0)))), float(np.max(X.std(0))))
     scale = max(scale, abs(float(y.mean())), float(y.std()))
@@ -178,6 +212,10 @@ def _warn_scale(X: np.ndarray, y: np.ndarray) -> None:
 class GramDescentRegression(_Params, RegressorMixin, BaseEstimator):
     """Plaintext float64 twin of :class:`EncryptedLinearRegression` (same algorithm).
 
+    ``solver="gram"`` runs :func:`gram_descent`, ``solver="gd"`` the per-epoch mini-batch
+    descent (:func:`hetensor.linear_model._gd.gradient_descent`); parameters as in the
+    encrypted estimator.
+
     Example
     -------
     >>> import numpy as np
@@ -188,18 +226,24 @@ class GramDescentRegression(_Params, RegressorMixin, BaseEstimator):
     (array([ 1. , -2. ,  0.5]), 3.0)
     """
 
-    def fit(self, X: Any, y: Any) -> GramDescentRegression:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> GramDescentRegression:
         self._validate_params()
         X, y = _check_plain_xy(X, y)
-        w = gram_descent(
-            X,
-            y,
-            alpha=self.alpha,
-            learning_rate=self.learning_rate,
-            max_iter=self.max_iter,
-            fit_intercept=self.fit_intercept,
-            beta=self._beta(),
-        )
+        s = _check_sample_weight(sample_weight, X.shape[0])
+        common = {
+            "alpha": self.alpha,
+            "max_iter": self.max_iter,
+            "fit_intercept": self.fit_intercept,
+            "beta": self._beta(),
+            "sample_weight": s,
+        }
+        if self.solver == "gd":
+            total = X.shape[0] if s is None else float(s.sum())
+            d_eff = X.shape[1] + int(self.fit_intercept)
+            step = _step(self.learning_rate, d_eff, self.alpha, total)
+            w = _gd.gradient_descent(X, y, learning_rate=step, batch_size=self.batch_size, **common)
+        else:
+            w = gram_descent(X, y, learning_rate=self.learning_rate, **common)
         d = X.shape[1]
         self.coef_ = w[:d]
         self.intercept_ = float(w[d]) if self.fit_intercept else 0.0
@@ -324,8 +368,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
 
     Parameters
     ----------
-    solver : {"gram"}
-        Only the Gram solver is implemented.
+    solver : {"gram", "gd"}, default "gram"
+        ``"gram"``: the statistics once, then one level per iteration on the ``P x P`` system
+        (fast; ``max_iter`` iterations). ``"gd"``: gradient descent over the encrypted samples
+        every step (``max_iter`` epochs of ``ceil(n / batch_size)`` steps, three levels per
+        step, four with Nesterov); the pTensor baseline done well, for comparison or when
+        mini-batches are wanted. A full batch gives the Gram solver's iterates.
     alpha : float, default 0.0
         Ridge penalty, exactly as scikit-learn's ``Ridge(alpha=...)``.
     learning_rate : float, optional
@@ -340,6 +388,10 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         Nesterov acceleration with constant ``momentum_beta`` (same level cost; two products
         per diagonal).
     momentum_beta : float, default 0.8
+    batch_size : int, optional
+        ``solver="gd"`` only: rows per step, rounded up to whole ciphertexts (the effective
+        value is ``batch_size_``); None is full batch. Batches are consecutive rows, so
+        shuffle before encrypting.
     refresh : {"server", "client"}, default "server"
         How the weights get fresh levels: ``"server"`` bootstraps them (the context must have
         ``bootstrapping=True``, or enough depth for ``max_iter`` iterations; a bootstrapping
@@ -355,6 +407,8 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
     n_features_in_, n_iter_ : int
     n_refreshes_ : int
         Bootstraps or client rounds used.
+    batch_size_ : int
+        Rows per step actually used (``solver="gd"``; ``n`` for the Gram solver).
 
     Example
     -------
@@ -379,6 +433,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         fit_intercept: bool = True,
         momentum: str | None = "nesterov",
         momentum_beta: float = 0.8,
+        batch_size: int | None = None,
         refresh: str = "server",
     ) -> None:
         super().__init__(
@@ -389,6 +444,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             fit_intercept=fit_intercept,
             momentum=momentum,
             momentum_beta=momentum_beta,
+            batch_size=batch_size,
         )
         self.refresh = refresh
 
@@ -476,21 +532,16 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                     "depth or fewer iterations"
                 )
 
-    def statistics(self, X: Any, y: Any, *, context: Any = None) -> GramStatistics:
-        """Encrypted sufficient statistics of ``(X, y)`` (two levels, no secret key).
-
-        The first half of :meth:`fit`: partitions of the rows can be reduced with
-        :meth:`GramStatistics.merge` (``a + b``) before :meth:`fit_statistics`, e.g. on
-        several machines (:mod:`hetensor.distributed`). Arguments as in :meth:`fit`.
-        """
+    def _prepared(
+        self, X: Any, y: Any, context: Any, sample_weight: Any
+    ) -> tuple[EncryptedArray, EncryptedArray, np.ndarray | None]:
+        """X widened to rows of ``P`` slots with the ones column, ``y`` row-aligned, weights."""
         X, y = self._prepare(X, y, context)
-        ctx = X._ctx
-        self._check_depth(ctx, iterations=False)
         n, d = X.shape
+        s = _check_sample_weight(sample_weight, n)
         d_eff = d + int(self.fit_intercept)
         x = self._widen(X, d_eff)
         lay = x._layout
-        p, slots = int(lay.pads[1]), int(lay.slots)
         if self.fit_intercept:  # ones column: a plaintext addition, no level
             x = _with_ones(x, d)
         target = _gram.target_layout(lay)
@@ -498,15 +549,56 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             y = y._relayout(target, np.arange(n))
         elif not y._clean:
             y = y._cleaned()
+        return x, y, s
+
+    def statistics(
+        self, X: Any, y: Any, *, sample_weight: Any = None, context: Any = None
+    ) -> GramStatistics:
+        """Encrypted sufficient statistics of ``(X, y)`` (two levels, no secret key).
+
+        The first half of :meth:`fit`: partitions of the rows can be reduced with
+        :meth:`GramStatistics.merge` (``a + b``) before :meth:`fit_statistics`, e.g. on
+        several machines (:mod:`hetensor.distributed`). Arguments as in :meth:`fit`; sample
+        weights cost one more level (rows scaled by ``sqrt(s_i)``).
+        """
+        x, y, s = self._prepared(X, y, context, sample_weight)
+        ctx, eng = x._ctx, x._eng
+        self._check_depth(ctx, iterations=False)
+        n, d = x.shape[0], x.shape[1] - int(self.fit_intercept)
+        d_eff = d + int(self.fit_intercept)
+        lay = x._layout
+        p, slots = int(lay.pads[1]), int(lay.slots)
+        if s is not None:  # sqrt(s_i) on row i of X and on y_i: X^T S X and X^T S y
+            root = np.sqrt(s)
+            x = x._new(
+                [
+                    eng.mul_plain(ct, m, "sample weights")
+                    for ct, m in zip(
+                        x._cts,
+                        _pk.encode_array(np.repeat(root[:, None], x.shape[1], 1), lay),
+                        strict=True,
+                    )
+                ]
+            )
+            y = y._new(
+                [
+                    eng.mul_plain(ct, m, "sample weights")
+                    for ct, m in zip(y._cts, _pk.encode_array(root, y._layout), strict=True)
+                ]
+            )
         t, b = _gram.gram_statistics(x, y, d_eff, progress=None)
         vec = _pk.ArrayLayout((p,), (p,), (1,), p, slots, p, 1)
-        eng = x._eng
 
         def wrap(ct: Any) -> EncryptedArray:
             return EncryptedArray._make(ctx, [ct], vec, True, eng)
 
         return GramStatistics(
-            n, d, bool(self.fit_intercept), tuple(wrap(t[r]) for r in range(d_eff)), wrap(b)
+            n,
+            d,
+            bool(self.fit_intercept),
+            tuple(wrap(t[r]) for r in range(d_eff)),
+            wrap(b),
+            float(n if s is None else s.sum()),
         )
 
     def fit(
@@ -514,18 +606,23 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         X: Any,
         y: Any,
         *,
+        sample_weight: Any = None,
         context: Any = None,
         refresh_client: Callable[[Sequence[EncryptedArray]], list[EncryptedArray]] | None = None,
         callback: Callable[[int, EncryptedArray], None] | None = None,
     ) -> EncryptedLinearRegression:
         """Fit on encrypted ``X`` (n, d) and ``y`` (n,); no secret key is used.
 
-        Equivalent to ``fit_statistics(statistics(X, y))``.
+        For ``solver="gram"`` this is ``fit_statistics(statistics(X, y))``.
 
         Parameters
         ----------
         X, y : EncryptedArray, or ndarrays with ``context=``
             ``y`` is fastest in the row-aligned layout of :func:`encrypt_dataset`.
+        sample_weight : array-like of shape (n,), optional
+            Plaintext weights ``s_i >= 0`` (objective ``sum_i s_i (y_i - x_i w - b)^2 + alpha
+            ||w||^2``, as scikit-learn's Ridge). They are public to the server, like the
+            shapes; the Gram solver spends one more level on them, ``"gd"`` none.
         refresh_client : callable, optional
             Required for ``refresh="client"``: the owner's round (:class:`OwnerRefresh`).
         callback : callable, optional
@@ -536,8 +633,65 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         ctx = X.context if isinstance(X, EncryptedArray) else context
         if ctx is not None:  # fail before the statistics' work
             self._check_depth(ctx)
-        stats = self.statistics(X, y, context=context)
+        if self.solver == "gd":
+            return self._fit_gd(X, y, sample_weight, context, refresh_client, callback)
+        stats = self.statistics(X, y, sample_weight=sample_weight, context=context)
         return self.fit_statistics(stats, refresh_client=refresh_client, callback=callback)
+
+    def _refresher(
+        self, refresh_client: Any, wrap: Callable[[Any], EncryptedArray], eng: Any
+    ) -> Callable[[list[Any]], list[Any]]:
+        """Fresh levels for weight ciphertexts: a server bootstrap or the owner's round."""
+        if self.refresh == "client":
+            return lambda cts: [f._cts[0] for f in refresh_client([wrap(ct) for ct in cts])]
+        return lambda cts: [eng.bootstrap(ct) for ct in cts]
+
+    def _fit_gd(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        context: Any,
+        refresh_client: Any,
+        callback: Callable[[int, EncryptedArray], None] | None,
+    ) -> EncryptedLinearRegression:
+        """``solver="gd"``: :mod:`._gd`'s per-epoch descent over the encrypted samples."""
+        x, y, s = self._prepared(X, y, context, sample_weight)
+        ctx, eng, lay = x._ctx, x._eng, x._layout
+        n, d = x.shape[0], x.shape[1] - int(self.fit_intercept)
+        d_eff = d + int(self.fit_intercept)
+        p, slots, rows_per = int(lay.pads[1]), int(lay.slots), int(lay.chunk_rows)
+        weights = np.ones(n) if s is None else s
+        need = _gd.LEVELS_PER_STEP + int(bool(self._beta()))
+        if not (ctx.bootstrapping and ctx.has_bootstrap_keys) and self.refresh == "server":
+            if ctx.depth < need + 1:
+                raise DepthError(f"solver='gd' needs depth >= {need + 1}, got {ctx.depth}")
+        eng.check_levels(list(x._cts) + list(y._cts), need, "solver='gd'")
+        batch = n if self.batch_size is None else min(n, int(self.batch_size))
+        chunks = -(-batch // rows_per)
+        vec = _pk.ArrayLayout((d_eff,), (p,), (1,), p, slots, d_eff, 1)
+
+        def wrap(ct: Any) -> EncryptedArray:
+            return EncryptedArray._make(ctx, [ct], vec, False, eng)
+
+        refresh = self._refresher(refresh_client, wrap, eng)
+        w, refreshes = _gd.run(
+            x._cts,
+            y._cts,
+            layout=lay,
+            d_eff=d_eff,
+            weights=weights,
+            penalty=_penalty(d, self.alpha, self.fit_intercept),
+            learning_rate=_step(self.learning_rate, d_eff, self.alpha, float(weights.sum())),
+            beta=self._beta(),
+            batch_chunks=chunks,
+            epochs=int(self.max_iter),
+            eng=eng,
+            refresh=refresh,
+            callback=None if callback is None else (lambda k, ct: callback(k, wrap(ct))),
+        )
+        self.batch_size_ = min(n, chunks * rows_per)
+        return self._finish(w, refreshes, refresh, d, p, slots, ctx, eng)
 
     def _check_refresh(self, refresh_client: Any) -> None:
         self._validate_params()
@@ -576,7 +730,9 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         assert stats.xty is not None
         ctx = stats.xty._ctx
         self._check_depth(ctx)
-        n, d, d_eff = stats.n_samples, stats.n_features, stats.d_eff
+        if self.solver != "gram":
+            raise ValueError(f"fit_statistics needs solver='gram', got {self.solver!r}")
+        n, d, d_eff = stats.weight_sum, stats.n_features, stats.d_eff
         vec_in = stats.xty._layout
         p, slots = int(vec_in.pads[0]), int(vec_in.slots)
         eng = stats.xty._eng
@@ -632,12 +788,27 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             if callback is not None:
                 callback(k, wrap(w))
 
+        self.batch_size_ = stats.n_samples
+        refresh = self._refresher(refresh_client, wrap, eng)
+        return self._finish(w, refreshes, refresh, d, p, slots, ctx, eng)
+
+    def _finish(
+        self,
+        w: Any,
+        refreshes: int,
+        refresh: Callable[[list[Any]], list[Any]],
+        d: int,
+        p: int,
+        slots: int,
+        ctx: Any,
+        eng: Any,
+    ) -> EncryptedLinearRegression:
+        """Set the fitted attributes from the final weight ciphertext (intercept last)."""
         if eng.levels_left(w) < 1:  # predict needs one level of the weights
             refreshes += 1
-            if self.refresh == "client":
-                w = refresh_client([wrap(w)])[0]._cts[0]
-            else:
-                w = eng.bootstrap(w)
+            w = refresh([w])[0]
+        d_eff = d + int(self.fit_intercept)
+        vec = _pk.ArrayLayout((d_eff,), (p,), (1,), p, slots, d_eff, 1)
         # padding slots of w are masked zeros (c and the diagonals are), so it is clean
         self._w = EncryptedArray._make(ctx, [w], vec, True, eng)
         coef_lay = _pk.ArrayLayout((d,), (p,), (1,), p, slots, d, 1)
@@ -689,6 +860,8 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         check_is_fitted(self, "coef_")
         params = self.get_params()
         params.pop("refresh")
+        if self.solver == "gd":
+            params["batch_size"] = self.batch_size_
         twin = GramDescentRegression(**params)
         twin.coef_ = ctx.decrypt(self.coef_)
         twin.intercept_ = float(ctx.decrypt(self.intercept_)) if self.fit_intercept else 0.0

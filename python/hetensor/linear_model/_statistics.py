@@ -36,6 +36,9 @@ class GramStatistics:
         and ``P = next_pow2(d_eff)`` (other slots hold unrelated sums; the solver masks them).
     xty : EncryptedArray, shape (P,)
         ``[X, 1]^T y`` padded with zeros.
+    weight_sum : float
+        Sum of the sample weights (``n_samples`` when unweighted); with weights ``S`` the
+        statistics are ``[X, 1]^T S [X, 1]`` and ``[X, 1]^T S y``.
 
     Example
     -------
@@ -48,6 +51,11 @@ class GramStatistics:
     fit_intercept: bool
     diagonals: tuple[EncryptedArray, ...] = field(repr=False)
     xty: EncryptedArray | None = field(repr=False)
+    weight_sum: float | None = None
+
+    def __post_init__(self) -> None:
+        if self.weight_sum is None:
+            object.__setattr__(self, "weight_sum", float(self.n_samples))
 
     @classmethod
     def identity(cls) -> GramStatistics:
@@ -96,6 +104,7 @@ class GramStatistics:
             self.fit_intercept,
             tuple(a + b for a, b in zip(self.diagonals, other.diagonals, strict=True)),
             self.xty + other.xty,  # type: ignore[operator]
+            float(self.weight_sum) + float(other.weight_sum),  # type: ignore[arg-type]
         )
 
     __add__ = merge

@@ -118,6 +118,18 @@ def test_weighted_twin_converges_to_ridge():
     np.testing.assert_allclose(mb.coef_, ridge.coef_, atol=5e-2)
 
 
+def test_gd_on_replicated_rows(setup):
+    """6 rows fill a quarter of the 64 slots: the layout replicates them (the masks must too)."""
+    owner, _, _, X, y, _ = setup
+    Xe, ye = (owner.public().receive(a) for a in encrypt_dataset(owner, X[:6], y[:6]))
+    assert Xe.layout.period < Xe.layout.slots
+    params = {"solver": "gd", "max_iter": 2, "momentum": None}
+    model = EncryptedLinearRegression(refresh="client", **params)
+    model.fit(Xe, ye, refresh_client=OwnerRefresh(owner))
+    twin = GramDescentRegression(**params).fit(X[:6], y[:6])
+    np.testing.assert_allclose(owner.decrypt(model.coef_), twin.coef_, atol=1e-3, rtol=0)
+
+
 def test_parameter_errors(setup):
     owner, Xe, ye, X, y, s = setup
     with pytest.raises(ValueError, match="solver must be"):
@@ -145,3 +157,24 @@ def test_parameter_errors(setup):
         stats_model.fit_statistics(
             EncryptedLinearRegression().statistics(Xe, ye), refresh_client=OwnerRefresh(owner)
         )
+
+
+@pytest.mark.slow
+def test_gd_with_server_bootstrapping():
+    """solver='gd' refreshed by server-side bootstrapping (3 levels a step, depth 4: one
+    bootstrap per step) stays within 1e-3 of float64."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        owner = ht.Context.ckks(depth=4, bootstrapping=True, insecure=True, level_budget=(2, 2))
+    X, y, s = _data()
+    X, y = X[:16] / 4, y[:16] / 4  # 59-bit scaling: |values| < 1
+    params = {"solver": "gd", "max_iter": 9, "momentum": None, "alpha": 0.5}
+    model = EncryptedLinearRegression(**params)
+    owner.generate_keys(model.key_plan(16, D))
+    server = owner.public()
+    Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, X, y))
+    model.fit(Xe, ye, sample_weight=s[:16])
+    # the data sit at the top of the chain (22 levels here), then one step per bootstrap
+    assert model.n_refreshes_ >= 2
+    ref = GramDescentRegression(**params).fit(X, y, sample_weight=s[:16])
+    np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)

@@ -112,12 +112,15 @@ def run(
     penalty = np.pad(np.asarray(penalty, dtype=np.float64), (0, p - d_eff))
     need = LEVELS_PER_STEP + int(bool(beta))
 
+    period = int(layout.period)
+
     def mask(chunk: int, eta: float) -> np.ndarray:
-        """``eta * s_i`` in slot ``i P`` of each row of the chunk, zero elsewhere."""
-        out = np.zeros(slots)
+        """``eta * s_i`` in slot ``i P`` of each row of the chunk (in every replica of the
+        chunk when it fills less than a ciphertext), zero elsewhere."""
+        out = np.zeros(period)
         rows = np.arange(chunk * rows_per, min(n, (chunk + 1) * rows_per))
         out[(rows - chunk * rows_per) * p] = eta * weights[rows]
-        return out
+        return np.tile(out, slots // period)
 
     groups = [
         list(range(c, min(len(x_cts), c + batch_chunks)))

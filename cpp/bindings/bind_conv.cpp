@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -245,78 +246,70 @@ void require_complex(const py::array& a, const char* what) {
 }
 
 template <typename R>
-py::tuple svd_typed(const py::array& khat_in, int threads) {
-  auto khat = Array<std::complex<R>>::ensure(khat_in);
-  require_ndim(khat, 3, "khat");
-  const i64 m = khat.shape(0), n = khat.shape(1), F = khat.shape(2), k = std::min(m, n);
-  if (m < 1 || n < 1) throw std::invalid_argument("khat needs at least one channel, got shape " + shape_str(khat));
-  Array<std::complex<R>> uh({F, k, m}), v({F, n, k});
-  Array<R> s({F, k});
-  const std::complex<R>* kp = khat.data();
-  std::complex<R>* up = uh.mutable_data();
-  std::complex<R>* vp = v.mutable_data();
+py::tuple pinv_typed(const py::array& a_in, double rcond, bool global, int threads) {
+  auto a = Array<std::complex<R>>::ensure(a_in);
+  require_ndim(a, 3, "a");
+  const i64 F = a.shape(0), m = a.shape(1), n = a.shape(2);
+  if (m < 1 || n < 1) {
+    throw std::invalid_argument("a needs at least one channel, got shape " + shape_str(a));
+  }
+  if (!(rcond >= 0.0) || !std::isfinite(rcond)) {
+    throw std::invalid_argument("rcond must be a finite number >= 0, got " + std::to_string(rcond));
+  }
+  Array<std::complex<R>> p({F, n, m});
+  Array<i64> rank({F});
+  const std::complex<R>* ap = a.data();
+  std::complex<R>* pp = p.mutable_data();
+  i64* rp = rank.mutable_data();
+  conv::PinvStats st;
+  {
+    py::gil_scoped_release release;
+    st = conv::transfer_pinv<R>(ap, m, n, F, rcond, global, pp, rp, threads);
+  }
+  py::dict stats;
+  stats["inverted"] = st.inverted;
+  stats["svd"] = st.svd;
+  stats["smax_svds"] = st.smax_svds;
+  return py::make_tuple(p, rank, stats);
+}
+
+template <typename R>
+py::array singular_values_typed(const py::array& a_in, int threads) {
+  auto a = Array<std::complex<R>>::ensure(a_in);
+  require_ndim(a, 3, "a");
+  const i64 F = a.shape(0), m = a.shape(1), n = a.shape(2);
+  if (m < 1 || n < 1) {
+    throw std::invalid_argument("a needs at least one channel, got shape " + shape_str(a));
+  }
+  Array<R> s({F, std::min(m, n)});
+  const std::complex<R>* ap = a.data();
   R* sp = s.mutable_data();
   {
     py::gil_scoped_release release;
-    conv::transfer_svd<R>(kp, m, n, F, up, sp, vp, threads);
+    conv::transfer_singular_values<R>(ap, m, n, F, sp, threads);
   }
-  return py::make_tuple(uh, s, v);
+  return std::move(s);
 }
 
 template <typename R>
-py::array pinv_apply_typed(const py::array& uh_in, const py::array& sinv_in, const py::array& v_in,
-                           const py::array& y_in, int threads) {
-  auto uh = Array<std::complex<R>>::ensure(uh_in);
-  auto v = Array<std::complex<R>>::ensure(v_in);
-  auto sinv = Array<R>::ensure(sinv_in);
-  auto y = Array<std::complex<R>>::ensure(y_in);
-  require_ndim(uh, 3, "uh");
-  require_ndim(v, 3, "v");
-  require_ndim(sinv, 2, "sinv");
-  require_ndim(y, 3, "y");
-  const i64 F = uh.shape(0), k = uh.shape(1), m = uh.shape(2), n = v.shape(1);
-  if (v.shape(0) != F || v.shape(2) != k || sinv.shape(0) != F || sinv.shape(1) != k ||
-      k != std::min(m, n)) {
-    throw std::invalid_argument("inconsistent factors: uh " + shape_str(uh) + ", sinv " +
-                                shape_str(sinv) + ", v " + shape_str(v));
-  }
-  if (y.shape(1) != m || y.shape(2) != F) {
-    throw std::invalid_argument("y must have shape (batch, " + std::to_string(m) + ", " +
-                                std::to_string(F) + "), got " + shape_str(y));
-  }
-  const i64 batch = y.shape(0);
-  Array<std::complex<R>> x({batch, n, F});
-  const std::complex<R>* up = uh.data();
-  const std::complex<R>* vp = v.data();
-  const R* sp = sinv.data();
-  const std::complex<R>* yp = y.data();
-  std::complex<R>* xp = x.mutable_data();
-  {
-    py::gil_scoped_release release;
-    conv::apply_pinv<R>(up, sp, vp, m, n, F, yp, batch, xp, threads);
-  }
-  return std::move(x);
-}
-
-template <typename R>
-py::array transfer_apply_typed(const py::array& khat_in, const py::array& x_in, int threads) {
-  auto khat = Array<std::complex<R>>::ensure(khat_in);
+py::array per_frequency_typed(const py::array& mats_in, const py::array& x_in, int threads) {
+  auto mats = Array<std::complex<R>>::ensure(mats_in);
   auto x = Array<std::complex<R>>::ensure(x_in);
-  require_ndim(khat, 3, "khat");
+  require_ndim(mats, 3, "mats");
   require_ndim(x, 3, "x");
-  const i64 m = khat.shape(0), n = khat.shape(1), F = khat.shape(2);
-  if (x.shape(1) != n || x.shape(2) != F) {
-    throw std::invalid_argument("x must have shape (batch, " + std::to_string(n) + ", " +
+  const i64 F = mats.shape(0), rows = mats.shape(1), cols = mats.shape(2);
+  if (x.shape(1) != cols || x.shape(2) != F) {
+    throw std::invalid_argument("x must have shape (batch, " + std::to_string(cols) + ", " +
                                 std::to_string(F) + "), got " + shape_str(x));
   }
   const i64 batch = x.shape(0);
-  Array<std::complex<R>> y({batch, m, F});
-  const std::complex<R>* kp = khat.data();
+  Array<std::complex<R>> y({batch, rows, F});
+  const std::complex<R>* mp = mats.data();
   const std::complex<R>* xp = x.data();
   std::complex<R>* yp = y.mutable_data();
   {
     py::gil_scoped_release release;
-    conv::apply_transfer<R>(kp, m, n, F, xp, batch, yp, threads);
+    conv::apply_per_frequency<R>(mp, rows, cols, F, xp, batch, yp, threads);
   }
   return std::move(y);
 }
@@ -376,43 +369,52 @@ an entry is ``None`` when its ``need_*`` flag is false. Same conventions as ``co
 )doc");
 
   c.def(
-      "transfer_svd",
-      [](const py::array& khat, int threads) {
-        require_complex(khat, "khat");
-        if (is_complex64(khat)) return svd_typed<float>(khat, threads);
-        return svd_typed<double>(khat, threads);
+      "transfer_pinv",
+      [](const py::array& a, double rcond, const std::string& cutoff, int threads) {
+        require_complex(a, "a");
+        if (cutoff != "global" && cutoff != "frequency") {
+          throw std::invalid_argument("cutoff must be 'global' or 'frequency', got '" + cutoff +
+                                      "'");
+        }
+        const bool global = cutoff == "global";
+        if (is_complex64(a)) return pinv_typed<float>(a, rcond, global, threads);
+        return pinv_typed<double>(a, rcond, global, threads);
       },
-      py::arg("khat"), py::arg("threads") = 0, R"doc(
-Thin SVDs of the per-frequency transfer matrices ``A_f = conj(khat[:, :, f])`` of a
-multi-channel circular cross-correlation. ``khat`` (c_out, c_in, F) is the kernel's 2-D real
-FFT, frequencies flattened. Returns ``(uh, s, v)``: ``uh`` (F, k, c_out) = U^H, ``s`` (F, k)
-descending, ``v`` (F, c_in, k) = V, k = min(c_out, c_in), so ``A_f = uh[f].conj().T @
-diag(s[f]) @ v[f].conj().T``. One LAPACK ``?gesdd`` per frequency, threaded over frequencies.
+      py::arg("a"), py::arg("rcond"), py::arg("cutoff") = "global", py::arg("threads") = 0,
+      R"doc(
+Pseudo-inverses of the per-frequency transfer matrices ``a`` (F, c_out, c_in) of a
+multi-channel circular cross-correlation, singular values ``<= rcond * s_max`` dropped
+(``cutoff="global"``: ``s_max`` over all frequencies; ``"frequency"``: each matrix's own).
+Returns ``(p, rank, stats)``: ``p`` (F, c_in, c_out), ``rank`` (F,) int64, and ``stats`` a
+dict of frequency counts: ``inverted`` (square and provably above the cut-off, so inverted by
+LU: ``sigma_min >= 1/||A^-1||_F`` with a factor-2 margin), ``svd`` (the rest, one thin
+``?gesdd`` each), ``smax_svds`` (singular-values-only SVDs for the exact global ``s_max``).
+Threaded over frequencies.
 )doc");
 
   c.def(
-      "apply_pinv",
-      [](const py::array& uh, const py::array& sinv, const py::array& v, const py::array& y,
-         int threads) {
-        require_complex(uh, "uh");
-        if (is_complex64(uh)) return pinv_apply_typed<float>(uh, sinv, v, y, threads);
-        return pinv_apply_typed<double>(uh, sinv, v, y, threads);
+      "transfer_singular_values",
+      [](const py::array& a, int threads) {
+        require_complex(a, "a");
+        if (is_complex64(a)) return singular_values_typed<float>(a, threads);
+        return singular_values_typed<double>(a, threads);
       },
-      py::arg("uh"), py::arg("sinv"), py::arg("v"), py::arg("y"), py::arg("threads") = 0, R"doc(
-``x[b][:, f] = v[f] @ diag(sinv[f]) @ uh[f] @ y[b][:, f]``: the factored per-frequency
-pseudo-inverse applied to spectra ``y`` (batch, c_out, F); returns (batch, c_in, F).
+      py::arg("a"), py::arg("threads") = 0, R"doc(
+Singular values (F, min(c_out, c_in)), descending, of the matrices ``a`` (F, c_out, c_in)
+(LAPACK ``?gesdd`` with ``jobz='N'``), threaded over frequencies.
 )doc");
 
   c.def(
-      "apply_transfer",
-      [](const py::array& khat, const py::array& x, int threads) {
-        require_complex(khat, "khat");
-        if (is_complex64(khat)) return transfer_apply_typed<float>(khat, x, threads);
-        return transfer_apply_typed<double>(khat, x, threads);
+      "apply_per_frequency",
+      [](const py::array& mats, const py::array& x, int threads) {
+        require_complex(mats, "mats");
+        if (is_complex64(mats)) return per_frequency_typed<float>(mats, x, threads);
+        return per_frequency_typed<double>(mats, x, threads);
       },
-      py::arg("khat"), py::arg("x"), py::arg("threads") = 0, R"doc(
-``y[b][:, f] = conj(khat[:, :, f]) @ x[b][:, f]``: the circular cross-correlation in the
-frequency domain, spectra ``x`` (batch, c_in, F) -> (batch, c_out, F).
+      py::arg("mats"), py::arg("x"), py::arg("threads") = 0, R"doc(
+``y[b][:, f] = mats[f] @ x[b][:, f]`` for spectra ``x`` (batch, cols, F) and matrices ``mats``
+(F, rows, cols); returns (batch, rows, F). The forward operator (``mats`` = transfer
+matrices) and the pseudo-inverse (``mats`` = their pseudo-inverses) in the frequency domain.
 )doc");
 
   c.def(

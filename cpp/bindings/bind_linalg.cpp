@@ -25,7 +25,8 @@ using Array = py::array_t<T, py::array::c_style | py::array::forcecast>;
 // The parts every operator kind shares: start block checks, outputs, the GIL-free run.
 template <typename T>
 py::tuple run_power_iteration(std::int64_t n, const Array<T>& v0, std::int64_t k, double tol,
-                              std::int64_t max_iter, const linalg::MatMat<T>& matmat) {
+                              std::int64_t max_iter, const linalg::MatMat<T>& matmat,
+                              std::int64_t filter_degree) {
   if (v0.ndim() != 2 || v0.shape(0) != n) {
     throw std::invalid_argument("start block v0 of shape " + shape_str(v0) +
                                 " does not match an operator of order " + std::to_string(n));
@@ -45,10 +46,11 @@ py::tuple run_power_iteration(std::int64_t n, const Array<T>& v0, std::int64_t k
     py::gil_scoped_release release;
     r = linalg::power_iteration<T>(n, k, p, matmat, v.mutable_data(), tol, max_iter,
                                    eigvals.mutable_data(), eigvecs.mutable_data(),
-                                   residuals.mutable_data());
+                                   residuals.mutable_data(), filter_degree);
   }
   py::dict info;
   info["iterations"] = r.iterations;
+  info["matmats"] = r.matmats;
   info["converged"] = r.converged;
   info["max_change"] = r.max_change;
   info["householder_fallbacks"] = r.fallbacks;
@@ -61,7 +63,7 @@ void register_typed(py::module_& l) {
   l.def(
       "power_iteration_dense",
       [](const Array<T>& a, const Array<T>& v0, std::int64_t k, double tol, std::int64_t max_iter,
-         bool check_symmetric) {
+         bool check_symmetric, std::int64_t filter_degree) {
         if (a.ndim() != 2 || a.shape(0) != a.shape(1)) {
           throw std::invalid_argument("A must be a square matrix, got shape " + shape_str(a));
         }
@@ -84,21 +86,23 @@ void register_typed(py::module_& l) {
         linalg::MatMat<T> mm = [pa, n, p = v0.ndim() == 2 ? v0.shape(1) : 0](const T* v, T* w) {
           blas::gemm(false, false, n, p, n, T(1), pa, n, v, p, T(0), w, p);
         };
-        return run_power_iteration<T>(n, v0, k, tol, max_iter, mm);
+        return run_power_iteration<T>(n, v0, k, tol, max_iter, mm, filter_degree);
       },
       py::arg("a"), py::arg("v0"), py::arg("k"), py::arg("tol"), py::arg("max_iter"),
-      py::arg("check_symmetric") = true, R"doc(
+      py::arg("check_symmetric") = true, py::arg("filter_degree") = 1, R"doc(
 Block power iteration on a dense symmetric matrix ``a`` (n, n) from the start block ``v0``
 (n, p), p >= k. Returns ``(eigvals (k,), eigvecs (n, k), info dict)``; eigenvalues by
 decreasing magnitude, each eigenvector's largest-magnitude entry positive. Checks that ``a``
 is finite (``NonFiniteError``) and symmetric to sqrt(eps) relative (``ValueError``).
+``filter_degree`` 1: plain power steps; m >= 2: Chebyshev-filtered subspace iteration with
+degree-m filters (needs p > k). ``info["matmats"]`` counts block products.
 )doc");
 
   auto csr = [](auto index_tag) {
     using I = decltype(index_tag);
     return [](const Array<I>& indptr, const Array<I>& indices, const Array<T>& data,
               std::int64_t n, const Array<T>& v0, std::int64_t k, double tol,
-              std::int64_t max_iter, bool check_symmetric) {
+              std::int64_t max_iter, bool check_symmetric, std::int64_t filter_degree) {
       if (indptr.ndim() != 1 || indptr.shape(0) != n + 1) {
         throw std::invalid_argument("indptr must have n + 1 = " + std::to_string(n + 1) +
                                     " entries, got shape " + shape_str(indptr));
@@ -126,7 +130,7 @@ is finite (``NonFiniteError``) and symmetric to sqrt(eps) relative (``ValueError
       }
       const std::int64_t p = v0.ndim() == 2 ? v0.shape(1) : 0;
       linalg::MatMat<T> mm = [a, p](const T* v, T* w) { linalg::csr_matmat<T, I>(a, v, p, w); };
-      return run_power_iteration<T>(n, v0, k, tol, max_iter, mm);
+      return run_power_iteration<T>(n, v0, k, tol, max_iter, mm, filter_degree);
     };
   };
   const char* csr_doc = R"doc(
@@ -136,15 +140,17 @@ Same returns and checks as ``power_iteration_dense``.
 )doc";
   l.def("power_iteration_csr", csr(std::int32_t{}), py::arg("indptr"), py::arg("indices"),
         py::arg("data"), py::arg("n"), py::arg("v0"), py::arg("k"), py::arg("tol"),
-        py::arg("max_iter"), py::arg("check_symmetric") = true, csr_doc);
+        py::arg("max_iter"), py::arg("check_symmetric") = true, py::arg("filter_degree") = 1,
+        csr_doc);
   l.def("power_iteration_csr", csr(std::int64_t{}), py::arg("indptr"), py::arg("indices"),
         py::arg("data"), py::arg("n"), py::arg("v0"), py::arg("k"), py::arg("tol"),
-        py::arg("max_iter"), py::arg("check_symmetric") = true, csr_doc);
+        py::arg("max_iter"), py::arg("check_symmetric") = true, py::arg("filter_degree") = 1,
+        csr_doc);
 
   l.def(
       "power_iteration_operator",
       [](const py::function& matmat, std::int64_t n, const Array<T>& v0, std::int64_t k,
-         double tol, std::int64_t max_iter) {
+         double tol, std::int64_t max_iter, std::int64_t filter_degree) {
         const std::int64_t p = v0.ndim() == 2 ? v0.shape(1) : 0;
         linalg::MatMat<T> mm = [&matmat, n, p](const T* v, T* w) {
           py::gil_scoped_acquire gil;
@@ -160,10 +166,10 @@ Same returns and checks as ``power_iteration_dense``.
           }
           std::copy(res.data(), res.data() + n * p, w);
         };
-        return run_power_iteration<T>(n, v0, k, tol, max_iter, mm);
+        return run_power_iteration<T>(n, v0, k, tol, max_iter, mm, filter_degree);
       },
       py::arg("matmat"), py::arg("n"), py::arg("v0"), py::arg("k"), py::arg("tol"),
-      py::arg("max_iter"), R"doc(
+      py::arg("max_iter"), py::arg("filter_degree") = 1, R"doc(
 Block power iteration on a matrix-free symmetric operator: ``matmat(V)`` must return ``A @ V``
 for an (n, p) block ``V``; it is called from the C++ loop (the GIL is taken for each call),
 while the Rayleigh-Ritz step and orthonormalisation run in C++. Symmetry is checked on

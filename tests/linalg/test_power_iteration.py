@@ -138,7 +138,7 @@ def test_linear_operator_and_callable():
         vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
         np.testing.assert_allclose(vals, w, rtol=1e-12)
         np.testing.assert_allclose(vecs, v, atol=1e-9)
-    assert calls and all(c == (n, 3) for c in calls)
+    assert calls and all(c == (n, info.block_size) for c in calls)
     assert len(calls) == info.iterations
 
 
@@ -221,3 +221,98 @@ def test_errors():
 
     with pytest.raises(RuntimeError, match="operator failed"):
         ht.linalg.power_iteration(boom, 2, n=10)
+
+
+def _random_sparse_symmetric(n: int, seed: int, spikes: np.ndarray) -> sp.csr_matrix:
+    """S + S^T (density 2e-3, Gaussian) plus spikes on the diagonal: a dominant part."""
+    rng = np.random.default_rng(seed)
+    s = sp.random(n, n, density=2e-3, format="csr", random_state=rng, data_rvs=rng.standard_normal)
+    pos = rng.choice(n, spikes.size, replace=False)
+    return (s + s.T + sp.csr_matrix((spikes, (pos, pos)), shape=(n, n))).tocsr()
+
+
+@pytest.mark.parametrize("method", ["chebyshev", "power"])
+def test_sparse_methods_match_eigsh(method):
+    a = _random_sparse_symmetric(3000, 11, 30.0 * 0.85 ** np.arange(6))
+    vals, vecs, info = ht.linalg.power_iteration(a, 6, seed=0, method=method)
+    w, u = spla.eigsh(a, k=6, which="LM", tol=0, v0=np.ones(3000))
+    order = np.argsort(-np.abs(w))
+    np.testing.assert_allclose(vals, w[order], rtol=1e-10)
+    np.testing.assert_allclose(np.abs(np.sum(vecs * u[:, order], axis=0)), 1.0, atol=1e-9)
+    assert info.converged and info.method == method
+    assert info.matvecs == info.iterations * info.block_size
+    if method == "chebyshev":
+        assert info.block_size == 8 and info.filter_degree == 8
+        assert info.rayleigh_ritz_steps < info.iterations
+    else:
+        assert info.block_size == 6 and info.filter_degree == 1
+        assert info.rayleigh_ritz_steps == info.iterations
+
+
+def test_chebyshev_needs_fewer_products_than_power():
+    n = 400
+    lam = np.concatenate([[3.0, -2.9, 2.8, -2.7], np.linspace(2.5, -2.5, n - 4)])
+    a = spectrum_matrix(n, lam, seed=12)
+    w, v = reference_pairs(a, 4)
+    kw = {"block_size": 8, "seed": 3, "max_iter": 5000}
+    vals, vecs, cheb = ht.linalg.power_iteration(sp.csr_matrix(a), 4, **kw)
+    _, _, plain = ht.linalg.power_iteration(sp.csr_matrix(a), 4, method="power", **kw)
+    np.testing.assert_allclose(vals, w, rtol=1e-11)  # |lambda| ordering, both signs
+    np.testing.assert_allclose(vecs, v, atol=1e-8)
+    assert cheb.converged and plain.converged
+    assert cheb.iterations * 2 < plain.iterations
+
+
+@pytest.mark.parametrize("degree", [2, 3, 16])
+def test_clustered_eigenvalues_and_filter_degrees(degree):
+    n = 200
+    lam = np.concatenate([[5.0, 5.0 - 1e-3, 5.0 - 2e-3], 0.9 ** np.arange(n - 3)])
+    a = spectrum_matrix(n, lam, seed=13)
+    vals, vecs, info = ht.linalg.power_iteration(a, 3, seed=0, filter_degree=degree)
+    w, _ = reference_pairs(a, 3)
+    np.testing.assert_allclose(vals, w, rtol=1e-12)
+    # a cluster: the subspace is what converges; check residuals and invariance
+    np.testing.assert_array_less(np.linalg.norm(a @ vecs - vecs * vals, axis=0), 1e-8)
+    assert info.converged and info.filter_degree == degree
+
+
+def test_chebyshev_dense_operator_and_float32():
+    n = 300
+    lam = np.concatenate([[-4.0, 3.5, -3.0], np.linspace(2.0, -2.0, n - 3)])
+    a = spectrum_matrix(n, lam, seed=14)
+    w, v = reference_pairs(a, 3)
+    for A, kw in ((a, {}), (lambda x: a @ x, {"n": n}), (sp.csr_matrix(a), {})):
+        vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
+        np.testing.assert_allclose(vals, w, rtol=1e-11)
+        np.testing.assert_allclose(vecs, v, atol=1e-8)
+        assert info.method == "chebyshev" and info.rayleigh_ritz_steps < info.iterations
+    a32 = a.astype(np.float32)
+    vals, vecs, info = ht.linalg.power_iteration(a32, 3, seed=1)
+    assert vals.dtype == vecs.dtype == np.float32 and info.converged
+    np.testing.assert_allclose(vals, w, rtol=1e-5)
+    np.testing.assert_allclose(vecs, v, atol=1e-3)
+
+
+def test_chebyshev_respects_max_iter_and_block_equal_k():
+    a = spectrum_matrix(100, 0.99 ** np.arange(100), seed=15)
+    with pytest.warns(ConvergenceWarning):
+        _, _, info = ht.linalg.power_iteration(a, 2, max_iter=13, seed=0, block_size=4)
+    assert info.iterations == 13 and not info.converged
+    # without guard vectors there is no estimate of the unwanted spectrum: power steps
+    _, _, info = ht.linalg.power_iteration(a, 2, max_iter=5000, seed=0, block_size=2)
+    assert info.filter_degree == 1 and info.rayleigh_ritz_steps == info.iterations
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"method": "lanczos"}, "method"),
+        ({"filter_degree": 1}, "filter_degree"),
+        ({"filter_degree": 2.5}, "filter_degree"),
+        ({"method": "power", "filter_degree": 4}, "filter_degree"),
+    ],
+)
+def test_method_errors(kwargs, match):
+    a = spectrum_matrix(20, 0.5 ** np.arange(20))
+    with pytest.raises(ValueError, match=match):
+        ht.linalg.power_iteration(a, 2, **kwargs)

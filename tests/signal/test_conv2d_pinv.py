@@ -163,3 +163,95 @@ def test_apply_shape_errors():
         op.forward(np.ones((3, 8, 9)))
     with pytest.raises(NonFiniteError):
         op.apply(np.full((2, 8, 8), np.inf))
+
+
+def _mixed_kernel(dtype):
+    """K[j, k] = Q[j, k] h_k (1x2 filters, Q orthogonal): A_f = Q diag(conj h_hat_k(f)), so the
+    singular values are |h_hat_k| = {1, |1 + 0.9 e^{-iv}|, |1 - e^{-iv}|}: rank 2 on the v = 0
+    column (h_2 has no DC), 0.1 next to s_max = 2 at v = pi, well conditioned elsewhere."""
+    q, _ = np.linalg.qr(np.random.default_rng(7).standard_normal((3, 3)))
+    h = np.array([[1.0, 0.0], [1.0, 0.9], [1.0, -1.0]])
+    return (q[:, :, None, None] * h[None, :, None, :]).astype(dtype)
+
+
+def _svd_pinv(a, rcond):
+    """Global-cut-off pinv of a stack of matrices by NumPy SVDs (the operator's s_max)."""
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    keep = s > rcond * s.max()
+    sinv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0)
+    p = (np.conj(np.swapaxes(vh, -1, -2)) * sinv[..., None, :]) @ np.conj(np.swapaxes(u, -1, -2))
+    return p, keep.sum(axis=-1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("rel", [None, 1.0 - 1e-3, 1.0 + 1e-3, 0.42 / 0.05])
+@pytest.mark.parametrize("cutoff", ["global", "frequency"])
+def test_lu_and_svd_frequencies_match_numpy(dtype, rel, cutoff):
+    """Well-conditioned frequencies go through LU, rank-deficient and borderline ones through the
+    SVD; every pseudo-inverse matches NumPy's, with the rcond semantics of each cut-off mode."""
+    k = _mixed_kernel(dtype)
+    rcond = None if rel is None else 0.05 * rel  # 0.05 * s_max = 0.1: the borderline value
+    op = ht.signal.conv2d_pinv(k, (6, 8), rcond=rcond, cutoff=cutoff)
+    a = np.conj(np.moveaxis(np.fft.rfft2(k.astype(np.float64), s=(6, 8)), (0, 1), (2, 3)))
+    np.testing.assert_allclose(
+        op.transfer_matrices(), a, atol=1e-6 if dtype == np.float32 else 1e-13
+    )
+    r = op.rcond
+    if cutoff == "frequency":  # numpy's rcond is relative to each matrix's largest value
+        ref = np.linalg.pinv(a, rcond=r)
+        ref_rank = (
+            np.linalg.svd(a, compute_uv=False) > r * np.linalg.svd(a, compute_uv=False)[..., :1]
+        ).sum(-1)
+    else:
+        ref, ref_rank = _svd_pinv(a, r)
+    np.testing.assert_array_equal(op.rank, ref_rank)
+    tol = 1e-4 if dtype == np.float32 else 1e-11
+    np.testing.assert_allclose(op.pinv_matrices(), ref, atol=tol * np.abs(ref).max())
+    stats = op._stats
+    assert stats["inverted"] + stats["svd"] == 6 * 5
+    assert stats["svd"] >= 6  # the rank-2 v = 0 column never goes through LU
+    assert (stats["smax_svds"] > 0) == (cutoff == "global")  # exact s_max only when needed
+    if rel is None or rel < 8:  # v = pi/4 .. 3 pi/4: provably above the cut-off, so LU
+        assert stats["inverted"] == 6 * (4 if rel is None else 3)  # v = pi too when rcond tiny
+    if rel is not None and rel < 8:  # the borderline column: 0.1 dropped iff rcond * 2 >= 0.1
+        np.testing.assert_array_equal(op.rank[:, 4], 3 if rel < 1.0 else 2)
+    np.testing.assert_allclose(
+        op.singular_values, np.linalg.svd(a, compute_uv=False), atol=10 * tol
+    )
+
+
+def test_cutoff_modes_differ_where_frequency_s_max_is_smaller():
+    k = _mixed_kernel(np.float64)
+    glob = ht.signal.conv2d_pinv(k, (6, 8), rcond=0.42)
+    per_f = ht.signal.conv2d_pinv(k, (6, 8), rcond=0.42, cutoff="frequency")
+    # v = pi/4: singular values 1.76, 1, 0.765; the global cut 0.84 drops 0.765,
+    # the per-frequency cut 0.74 keeps it
+    np.testing.assert_array_equal(glob.rank[:, 1], 2)
+    np.testing.assert_array_equal(per_f.rank[:, 1], 3)
+
+
+@pytest.mark.parametrize("rcond", [None, 0.05 * (1 - 1e-6), 0.05 * (1 + 1e-6)])
+def test_mixed_frequencies_match_dense_pseudo_inverse(rcond):
+    rng = np.random.default_rng(8)
+    op = ht.signal.conv2d_pinv(_mixed_kernel(np.float64), (6, 8), rcond=rcond)
+    dense = _dense(op)
+    y = rng.standard_normal((3, 6, 8))
+    ref = np.linalg.pinv(dense, rcond=op.rcond) @ y.ravel()
+    np.testing.assert_allclose(op.apply(y).ravel(), ref, atol=1e-10 * np.abs(ref).max())
+    yr = op.forward(rng.standard_normal((3, 6, 8)))
+    if rcond is None or rcond < 0.05:  # only the DC-free channel is lost: y in the range
+        assert np.abs(op.forward(op.apply(yr)) - yr).max() < 1e-10
+
+
+def test_well_conditioned_square_kernel_needs_no_svd():
+    rng = np.random.default_rng(9)
+    k = rng.standard_normal((8, 8, 3, 3))
+    op = ht.signal.conv2d_pinv(k, (16, 16))
+    assert op._stats == {"inverted": 16 * 9, "svd": 0, "smax_svds": 0}
+    assert op._singular_values is None  # lazy
+    a = op.transfer_matrices()
+    np.testing.assert_allclose(op.pinv_matrices(), np.linalg.inv(a), atol=1e-10)
+    s = op.singular_values
+    np.testing.assert_allclose(s, np.linalg.svd(a, compute_uv=False), rtol=1e-12)
+    x = rng.standard_normal((2, 8, 16, 16))
+    assert np.abs(op.apply(op.forward(x)) - x).max() < 1e-10

@@ -127,18 +127,23 @@ void check_finite_block(const T* w, int64_t count) {
 template <typename T>
 PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatMat<T>& matmat,
                                      T* v, double tol, int64_t max_iter, T* eigvals,
-                                     T* eigvecs, double* residuals) {
+                                     T* eigvecs, double* residuals, int64_t filter_degree) {
   if (n < 1 || k < 1 || k > p || p > n) {
     throw std::invalid_argument("power_iteration needs 1 <= k <= p <= n, got n=" +
                                 std::to_string(n) + ", k=" + std::to_string(k) +
                                 ", p=" + std::to_string(p));
   }
   if (max_iter < 1) throw std::invalid_argument("max_iter must be >= 1");
+  if (filter_degree < 1) throw std::invalid_argument("filter_degree must be >= 1");
+  // Without guard vectors (p == k) the Ritz values say nothing of the unwanted spectrum's
+  // extent: plain power steps then. With p == n, Rayleigh-Ritz is exact at once.
+  if (p == k) filter_degree = 1;
   const std::size_t np = sz(n * p);
+  std::vector<T> y_prev(filter_degree > 1 ? np : 0);  // Chebyshev recurrence: Y_{j-1}
   std::vector<T> vb(v, v + n * p), w(np), x(np), x_prev(np), scratch(np);
   std::vector<T> h(sz(p * p)), theta(sz(p)), s(sz(p * p));
   std::vector<int64_t> order(sz(p));
-  std::vector<double> dot(sz(p)), diff(sz(p)), res(sz(p));
+  std::vector<double> dot(sz(p)), diff(sz(p)), res(sz(p)), axn(sz(p));
   const double eps = static_cast<double>(std::numeric_limits<T>::epsilon());
   const double sym_tol = 10.0 * std::sqrt(eps);
 
@@ -146,10 +151,11 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
   check_finite_block(vb.data(), n * p);
   if (!orthonormalize(vb, n, p, scratch)) ++out.fallbacks;
 
-  for (int64_t it = 1; it <= max_iter; ++it) {
+  for (int64_t it = 1;; ++it) {
     const T* v_cur = vb.data();
     matmat(v_cur, w.data());
     out.iterations = it;
+    ++out.matmats;
     check_finite_block(w.data(), n * p);
     // Rayleigh-Ritz: H = V^T A V (symmetric when A is), H = S diag(theta) S^T.
     blas::gemm(true, false, p, p, n, T(1), v_cur, p, w.data(), p, T(0), h.data(), p);
@@ -197,6 +203,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
     }
     std::fill(diff.begin(), diff.end(), 0.0);
     std::fill(res.begin(), res.end(), 0.0);
+    std::fill(axn.begin(), axn.end(), 0.0);
     for (int64_t r = 0; r < n; ++r) {
       T* xr = x.data() + r * p;
       T* ar = ax + r * p;
@@ -211,6 +218,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
         const double rj = double(ar[j]) - double(theta[sz(order[sz(j)])]) * double(xr[j]);
         res[sz(j)] += rj * rj;
       }
+      for (int64_t j = 0; j < p; ++j) axn[sz(j)] += double(ar[j]) * double(ar[j]);
     }
     double change = std::numeric_limits<double>::infinity();
     if (it > 1) {
@@ -218,7 +226,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
       for (int64_t j = 0; j < k; ++j) change = std::max(change, std::sqrt(diff[sz(j)]));
     }
     out.max_change = change;
-    const bool last = change < tol || it == max_iter;
+    const bool last = change < tol || out.matmats >= max_iter;
     if (last) {
       out.converged = change < tol;
       for (int64_t j = 0; j < k; ++j) {
@@ -239,11 +247,67 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
       }
       return out;
     }
-    // Power step on the Ritz vectors: V <- orth(A X).
+    // Filter degree for this step: the budget of matmats bounds it (the next Rayleigh-Ritz
+    // step needs one more), and the first step is a power step (its Ritz values are those of
+    // a random block).
+    int64_t degree = it == 1 ? 1 : std::min(filter_degree, max_iter - out.matmats);
+    double c = 0.0, ref = 0.0;
+    if (degree > 1) {
+      // Damped interval [-c, c]: c = the largest ||A g|| over the guard Ritz vectors g (columns
+      // k..p-1), an estimate of the unwanted spectrum's extent max |lambda_j|, j > k. Their
+      // Ritz values would not do: a guard mixes eigenvectors from both ends of a symmetric
+      // bulk, so its Rayleigh quotient is near 0 while ||A g|| is near the bulk's radius.
+      // Normalisation point ref: the largest ||A x_j|| (<= ||A||, >= |theta_1|).
+      for (int64_t j = 0; j < p; ++j) ref = std::max(ref, std::sqrt(axn[sz(j)]));
+      for (int64_t j = k; j < p; ++j) c = std::max(c, std::sqrt(axn[sz(j)]));
+      if (!(c > 0.0) || !(c < 0.99 * ref) || !std::isfinite(ref)) {
+        degree = 1;
+      } else {
+        // The filter multiplies the wanted columns by up to T_m(ref / c) more than the guards;
+        // beyond 1/sqrt(eps) the guards (and so c) drown in rounding, so m is capped.
+        const double cap = std::acosh(1.0 / std::sqrt(eps)) / std::acosh(ref / c);
+        degree = std::min<int64_t>(degree, static_cast<int64_t>(cap));
+      }
+    }
+    if (degree > 1) {
+      // Scaled Chebyshev recurrence (Zhou & Saad 2007) centred at 0 with half-width c:
+      // Y_1 = (s_1 / c) A X, Y_{j+1} = (2 s_{j+1} / c) A Y_j - s_j s_{j+1} Y_{j-1},
+      // s_1 = c / ref, s_{j+1} = 1 / (2 / s_1 - s_j): Y_m = T_m(A / c) X / T_m(ref / c).
+      const double s1 = c / ref;
+      double sj = s1;
+      std::copy(x.begin(), x.end(), y_prev.begin());
+      const T a1 = static_cast<T>(s1 / c);
+      for (std::size_t e = 0; e < np; ++e) vb[e] *= a1;  // Y_1, from A X = vb
+      for (int64_t j = 2; j <= degree; ++j) {
+        matmat(vb.data(), w.data());
+        ++out.matmats;
+        check_finite_block(w.data(), n * p);
+        const double snext = 1.0 / (2.0 / s1 - sj);
+        const T alpha = static_cast<T>(2.0 * snext / c), beta = static_cast<T>(sj * snext);
+        T* __restrict yp = y_prev.data();
+        const T* __restrict wp = w.data();
+        for (std::size_t e = 0; e < np; ++e) yp[e] = alpha * wp[e] - beta * yp[e];
+        std::swap(vb, y_prev);  // vb <- Y_j, y_prev <- Y_{j-1}
+        sj = snext;
+      }
+      // Unit columns: the filter scales the columns very differently, which the span ignores
+      // but CholeskyQR's conditioning does not.
+      std::vector<double> norms(sz(p), 0.0);
+      for (int64_t r = 0; r < n; ++r) {
+        for (int64_t j = 0; j < p; ++j) norms[sz(j)] += double(vb[sz(r * p + j)]) * double(vb[sz(r * p + j)]);
+      }
+      std::vector<T> scale(sz(p));
+      for (int64_t j = 0; j < p; ++j) {
+        scale[sz(j)] = norms[sz(j)] > 0.0 ? static_cast<T>(1.0 / std::sqrt(norms[sz(j)])) : T(1);
+      }
+      for (int64_t r = 0; r < n; ++r) {
+        for (int64_t j = 0; j < p; ++j) vb[sz(r * p + j)] *= scale[sz(j)];
+      }
+    }
+    // V <- orth(p(A) X) (p(A) = A for the power step).
     if (!orthonormalize(vb, n, p, scratch)) ++out.fallbacks;
     std::swap(x, x_prev);
   }
-  return out;  // not reached: the loop returns at it == max_iter
 }
 
 namespace {
@@ -367,7 +431,8 @@ double csr_asymmetry_probe(const CsrView<T, I>& a, int threads) {
 
 #define HETENSOR_PI_INSTANTIATE(T)                                                            \
   template PowerIterationResult power_iteration<T>(int64_t, int64_t, int64_t, const MatMat<T>&, \
-                                                   T*, double, int64_t, T*, T*, double*);     \
+                                                   T*, double, int64_t, T*, T*, double*,      \
+                                                   int64_t);                                  \
   template double dense_max_asymmetry<T>(const T*, int64_t);                                  \
   template void csr_matmat<T, std::int32_t>(const CsrView<T, std::int32_t>&, const T*,         \
                                             int64_t, T*, int);                                \

@@ -1,11 +1,12 @@
-"""Pseudo-inverse of a multi-channel circular 2-D convolution by per-frequency SVDs.
+"""Pseudo-inverse of a multi-channel circular 2-D convolution, one small matrix per frequency.
 
 The 2-D real FFT turns a circular cross-correlation with a (c_out, c_in, kh, kw) kernel into
 one c_out x c_in matrix per frequency, so the pseudo-inverse of the whole (c_out*H*W) x
 (c_in*H*W) operator is a pseudo-inverse per frequency. The FFTs run in ``scipy.fft`` (pocketfft
 with ``workers`` threads, native float32 transforms) when SciPy is installed, else
-``numpy.fft``; the per-frequency SVDs (LAPACK ``?gesdd``) and the frequency-domain products run
-in ``hetensor._core``, threaded over frequencies.
+``numpy.fft``; the per-frequency pseudo-inverses (LU inverses where provably full rank, LAPACK
+``?gesdd`` SVDs elsewhere) and the frequency-domain products run in ``hetensor._core``,
+threaded over frequencies.
 """
 
 from __future__ import annotations
@@ -42,19 +43,24 @@ def _irfft2(a: np.ndarray, shape: tuple[int, int], workers: int | None) -> np.nd
     return np.fft.irfft2(a, s=shape)
 
 
-def _kernel_spectrum(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    """rfft2 of the kernel zero-padded to ``shape``, as two small DFT-matrix products: a
-    kh x kw kernel has only kh*kw non-zeros, so this costs O(kh*H*W) per filter instead of a
-    full (H, W) FFT per filter."""
+def _transfer_matrices(kernel: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The per-frequency transfer matrices ``A_f = conj(rfft2(K, s=shape)[:, :, f])``, shape
+    (H * (W // 2 + 1), c_out, c_in), one contiguous matrix per frequency.
+
+    A kh x kw kernel has only kh*kw non-zeros, so two small DFT-matrix products (conjugated
+    DFTs give the conjugate spectrum) cost O(kh*H*W) per filter instead of a full (H, W) FFT
+    per filter, and the second product writes the frequency-major layout directly."""
     h, w = shape
-    kh, kw = kernel.shape[-2:]
+    c_out, c_in, kh, kw = kernel.shape
     cdt = np.complex64 if kernel.dtype == np.float32 else np.complex128
 
-    def dft(n: int, k: int, m: int) -> np.ndarray:  # (m, k): exp(-2 pi i u r / n), angle mod n
-        return np.exp(-2j * np.pi * (np.outer(np.arange(m), np.arange(k)) % n) / n).astype(cdt)
+    def dft(n: int, k: int, m: int) -> np.ndarray:  # (m, k): exp(+2 pi i u r / n), angle mod n
+        return np.exp(2j * np.pi * (np.outer(np.arange(m), np.arange(k)) % n) / n).astype(cdt)
 
-    t = kernel.astype(cdt) @ dft(w, kw, w // 2 + 1).T  # (c_out, c_in, kh, W//2+1)
-    return dft(h, kh, h) @ t  # (c_out, c_in, H, W//2+1)
+    wr = w // 2 + 1
+    t = kernel.astype(cdt) @ dft(w, kw, wr).T  # (c_out, c_in, kh, W//2+1)
+    t = np.ascontiguousarray(t.transpose(2, 3, 0, 1)).reshape(kh, wr * c_out * c_in)
+    return (dft(h, kh, h) @ t).reshape(h * wr, c_out, c_in)
 
 
 class Conv2dPinv:
@@ -73,8 +79,10 @@ class Conv2dPinv:
         Relative cut-off used for the singular values.
     cutoff : "global" or "frequency"
     singular_values : numpy.ndarray, shape (H, W // 2 + 1, min(c_out, c_in))
-        Per-frequency singular values of the transfer matrices (descending).
-    rank : numpy.ndarray of int, shape (H, W // 2 + 1)
+        Per-frequency singular values of the transfer matrices (descending). Computed on first
+        access (singular-values-only SVDs, then cached): building the operator does not need
+        them for frequencies that are provably full rank.
+    rank : numpy.ndarray of int64, shape (H, W // 2 + 1)
         Singular values kept per frequency.
     """
 
@@ -92,23 +100,25 @@ class Conv2dPinv:
         self.cutoff = cutoff
         self.workers = workers
         self._threads = workers if workers is not None and workers > 0 else 0
-        c_out, c_in = kernel.shape[:2]
+        self._fft_workers = workers if workers is not None else _core.default_num_threads()
         H, W = image_shape
         self._wr = W // 2 + 1
         self._nf = H * self._wr
-        khat = _kernel_spectrum(kernel, image_shape)  # (c_out, c_in, H, W//2+1)
-        self._khat = np.ascontiguousarray(khat.reshape(c_out, c_in, self._nf))
-        self._uh, s, self._v = _core.conv.transfer_svd(self._khat, threads=self._threads)
-        if s.size and cutoff == "global":
-            tol = rcond * s.max()
-        else:
-            tol = rcond * s[:, :1]
-        keep = s > tol
-        with np.errstate(divide="ignore"):
-            self._sinv = np.where(keep, 1.0 / np.where(keep, s, 1.0), 0.0).astype(s.dtype)
-        k = s.shape[1]
-        self.singular_values = s.reshape(H, self._wr, k)
-        self.rank = keep.sum(axis=1).reshape(H, self._wr)
+        self._a = _transfer_matrices(kernel, image_shape)  # (F, c_out, c_in)
+        self._p, rank, self._stats = _core.conv.transfer_pinv(
+            self._a, rcond, cutoff, threads=self._threads
+        )
+        self.rank = rank.reshape(H, self._wr)
+        self._singular_values: np.ndarray | None = None
+
+    @property
+    def singular_values(self) -> np.ndarray:
+        """Per-frequency singular values (H, W // 2 + 1, min(c_out, c_in)), descending;
+        computed on first access."""
+        if self._singular_values is None:
+            s = _core.conv.transfer_singular_values(self._a, threads=self._threads)
+            self._singular_values = s.reshape(self.image_shape[0], self._wr, s.shape[1])
+        return self._singular_values
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -129,12 +139,12 @@ class Conv2dPinv:
             raise NonFiniteError(f"{name} holds NaN or infinity")
         lead = arr.shape[:-3]
         flat = arr.reshape(-1, channels, H, W)
-        spec = _rfft2(flat, self.image_shape, self.workers)
+        spec = _rfft2(flat, self.image_shape, self._fft_workers)
         return np.ascontiguousarray(spec.reshape(flat.shape[0], channels, self._nf)), lead
 
     def _image(self, spec: np.ndarray, lead: tuple, channels: int) -> np.ndarray:
         H, W = self.image_shape
-        out = _irfft2(spec.reshape(-1, channels, H, self._wr), self.image_shape, self.workers)
+        out = _irfft2(spec.reshape(-1, channels, H, self._wr), self.image_shape, self._fft_workers)
         return out.astype(self.kernel.dtype, copy=False).reshape(*lead, channels, H, W)
 
     def forward(self, x: ArrayLike) -> np.ndarray:
@@ -146,7 +156,7 @@ class Conv2dPinv:
         """
         c_out, c_in = self.kernel.shape[:2]
         spec, lead = self._spectra(x, c_in, "x")
-        y = _core.conv.apply_transfer(self._khat, spec, threads=self._threads)
+        y = _core.conv.apply_per_frequency(self._a, spec, threads=self._threads)
         return self._image(y, lead, c_out)
 
     def apply(self, y: ArrayLike) -> np.ndarray:
@@ -160,7 +170,7 @@ class Conv2dPinv:
         """
         c_out, c_in = self.kernel.shape[:2]
         spec, lead = self._spectra(y, c_out, "y")
-        x = _core.conv.apply_pinv(self._uh, self._sinv, self._v, spec, threads=self._threads)
+        x = _core.conv.apply_per_frequency(self._p, spec, threads=self._threads)
         return self._image(x, lead, c_in)
 
     __call__ = apply
@@ -168,14 +178,12 @@ class Conv2dPinv:
     def pinv_matrices(self) -> np.ndarray:
         """The per-frequency pseudo-inverses, shape (H, W // 2 + 1, c_in, c_out), complex."""
         c_out, c_in = self.kernel.shape[:2]
-        p = (self._v * self._sinv[:, None, :]) @ self._uh
-        return p.reshape(self.image_shape[0], self._wr, c_in, c_out)
+        return self._p.reshape(self.image_shape[0], self._wr, c_in, c_out).copy()
 
     def transfer_matrices(self) -> np.ndarray:
         """The per-frequency transfer matrices ``A_f``, shape (H, W // 2 + 1, c_out, c_in)."""
         c_out, c_in = self.kernel.shape[:2]
-        a = np.conj(np.moveaxis(self._khat, 2, 0))
-        return a.reshape(self.image_shape[0], self._wr, c_out, c_in)
+        return self._a.reshape(self.image_shape[0], self._wr, c_out, c_in).copy()
 
     def __repr__(self) -> str:
         c_out, c_in, kh, kw = self.kernel.shape
@@ -212,7 +220,9 @@ def conv2d_pinv(
         ``numpy.linalg.pinv`` of its dense matrix) or of each frequency's matrix
         (``"frequency"``, like ``torch.linalg.pinv`` on the batch of transfer matrices).
     workers : int, optional
-        Threads for the FFTs and the per-frequency work (default: all cores).
+        Threads for the FFTs and the per-frequency work (default:
+        ``ht._core.default_num_threads()``: ``HETENSOR_NUM_THREADS``, else ``OMP_NUM_THREADS``,
+        else all cores).
 
     Returns
     -------

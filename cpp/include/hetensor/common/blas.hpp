@@ -39,22 +39,40 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           const std::complex<double>* b, std::int64_t ldb, std::complex<double> beta,
           std::complex<double>* c, std::int64_t ldc);
 
-// Thin SVD of a column-major m x n complex matrix (LAPACK ?gesdd, jobz='S'): a = U diag(s) Vh
-// with U m x k (ldu = m), Vh k x n (ldvt = k), k = min(m, n), s descending; a is destroyed.
+// Thin SVD of a column-major m x n complex matrix (LAPACK ?gesdd): a = U diag(s) Vh with U
+// m x k (ldu = m), Vh k x n (ldvt = k), k = min(m, n), s descending; a is destroyed. With
+// vectors = false (jobz='N') only s is computed (u and vh may be null), several times cheaper.
 // Holds its workspace, so one object per thread serves many same-sized matrices without
 // allocating. Throws std::runtime_error when LAPACK reports failure.
 template <typename R>
 class ComplexSvd {
  public:
-  ComplexSvd(std::int64_t m, std::int64_t n);
+  ComplexSvd(std::int64_t m, std::int64_t n, bool vectors = true);
   void operator()(std::complex<R>* a, R* s, std::complex<R>* u, std::complex<R>* vh);
 
  private:
   std::int64_t m_, n_;
+  bool vectors_;
   std::vector<std::complex<R>> work_;
   std::vector<R> rwork_;
   std::vector<int> iwork_;
 };
+
+// In-place inverse of a column-major n x n complex matrix by LU with partial pivoting (LAPACK
+// ?getrf + ?getri). Returns false, leaving a overwritten, when a pivot is exactly zero.
+// Holds its workspace like ComplexSvd.
+template <typename R>
+class ComplexInverse {
+ public:
+  explicit ComplexInverse(std::int64_t n);
+  bool operator()(std::complex<R>* a);
+
+ private:
+  std::int64_t n_;
+  std::vector<int> ipiv_;
+  std::vector<std::complex<R>> work_;
+};
+
 // LAPACK (bundled in the same OpenBLAS), row-major, for the small dense problems inside
 // iterative kernels.
 

@@ -1,6 +1,10 @@
 #pragma once
 // Block power iteration (subspace iteration) for the k dominant eigenpairs of a symmetric
-// operator: V <- orth(A V), with a Rayleigh-Ritz step on every iterate.
+// operator: V <- orth(A V), with a Rayleigh-Ritz step on every iterate; or its
+// Chebyshev-filtered form V <- orth(p_m(A) V), p_m the degree-m Chebyshev polynomial that is
+// at most 1 in magnitude on [-c, c], c = |theta_{k+1}| the largest guard Ritz value (an
+// estimate of the unwanted spectrum's extent), and grows fastest outside it, for both signs: one filter
+// does the work of many power steps when |lambda_k| / |lambda_{p+1}| is close to 1.
 //
 // Orthonormalisation is CholeskyQR2 (Gram matrix by GEMM, p x p Cholesky, triangular solve by
 // GEMM, twice): all of its O(n p^2) work is BLAS-3 and it makes two passes over V, where a
@@ -29,7 +33,8 @@ struct CsrView {
 };
 
 struct PowerIterationResult {
-  std::int64_t iterations = 0;  // matmat calls made
+  std::int64_t iterations = 0;  // Rayleigh-Ritz steps (outer iterations)
+  std::int64_t matmats = 0;     // block products A V made (= iterations for the power method)
   bool converged = false;
   double max_change = 0.0;      // largest column change at the last iteration
   std::int64_t fallbacks = 0;   // orthonormalisations that needed Householder QR
@@ -37,8 +42,13 @@ struct PowerIterationResult {
 
 // Runs the iteration. n: order of A; k: eigenpairs wanted; p (k <= p <= n): block size (p > k
 // oversamples, which speeds convergence to rate |lambda_{p+1} / lambda_k|); v: n x p start
-// block (any full-rank block; overwritten). Stops when the largest change of any of the first
-// k Ritz vectors (signs aligned) is below tol, or after max_iter matmats. Outputs: eigvals (k,
+// block (any full-rank block; overwritten). filter_degree m: 1 is the plain power step; m >= 2
+// applies the scaled Chebyshev filter of degree m between Rayleigh-Ritz steps (m matmats per
+// step, the first one shared with Rayleigh-Ritz; the first step is a power step, to get Ritz
+// values; with p == k, no guard Ritz value estimates the unwanted spectrum, so the steps stay
+// plain power steps). Stops when
+// the largest change of any of the first k Ritz vectors (signs aligned) is below tol, or when
+// max_iter matmats are spent (the last filter is shortened to fit). Outputs: eigvals (k,
 // largest |lambda| first), eigvecs (n x k row-major; each column's largest-|.| entry is
 // positive) and residuals (k, ||A x - lambda x||). Throws std::invalid_argument when V^T A V
 // shows A is not symmetric, hetensor::NonFiniteError when A V is not finite.
@@ -46,7 +56,7 @@ template <typename T>
 PowerIterationResult power_iteration(std::int64_t n, std::int64_t k, std::int64_t p,
                                      const MatMat<T>& matmat, T* v, double tol,
                                      std::int64_t max_iter, T* eigvals, T* eigvecs,
-                                     double* residuals);
+                                     double* residuals, std::int64_t filter_degree = 1);
 
 // Y = A X for a CSR matrix A (n_rows x n_cols) and row-major X (n_cols x p), Y (n_rows x p),
 // on up to `threads` threads (<= 0: default).

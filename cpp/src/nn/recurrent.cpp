@@ -7,6 +7,7 @@
 #include "hetensor/common/blas.hpp"
 #include "hetensor/common/parallel.hpp"
 #include "hetensor/nn/cell_math.hpp"
+#include "hetensor/nn/step_gemm.hpp"
 
 namespace hetensor::nn {
 
@@ -238,6 +239,23 @@ void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh, T
 
 // ---------------------------------------------------------------- GEMM helpers
 
+// blas::gemm with C's rows split over the kernel threads, each block one single-threaded
+// OpenBLAS call (the kernels hold a blas::ScopedSingleThread, see recurrent_forward).
+template <typename T>
+void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t min_rows = 32;
+  const int threads = static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(default_num_threads(), m / min_rows)));
+  parallel_for(
+      m,
+      [&](int64_t m0, int64_t m1) {
+        blas::gemm(trans_a, trans_b, m1 - m0, n, k, T(1), trans_a ? a + m0 : a + m0 * lda, lda,
+                   b, ldb, beta, c + m0 * ldc, ldc);
+      },
+      threads);
+}
+
 // dst (width x H) = sum over steps of dG_t^T h_{t-1}: the steps whose previous state is a
 // layer output are one GEMM, the first step (previous state h0) a second one.
 template <typename T>
@@ -248,11 +266,11 @@ void hprev_gemm(const Dims& d, const T* dg, int64_t ldg, int64_t width, const T*
   if (d.steps > 1) {
     const T* g = d.dir == 0 ? dg + B * ldg : dg;
     const T* hp = d.dir == 0 ? out_dir : out_dir + B * d.ldo;
-    blas::gemm(true, false, width, H, (d.steps - 1) * B, T(1), g, ldg, hp, d.ldo, T(0), dst, H);
+    gemm_rows(true, false, width, H, (d.steps - 1) * B, g, ldg, hp, d.ldo, T(0), dst, H);
     beta = T(1);
   }
   const int64_t t0 = d.dir == 0 ? 0 : d.steps - 1;
-  blas::gemm(true, false, width, H, B, T(1), dg + t0 * B * ldg, ldg, h0, H, beta, dst, H);
+  gemm_rows(true, false, width, H, B, dg + t0 * B * ldg, ldg, h0, H, beta, dst, H);
 }
 
 // acc (width) += the sum of `rows` rows of src (row stride ld).
@@ -279,8 +297,8 @@ int recurrence_threads(int64_t batch) {
 }
 
 // Runs body(block, row_begin, row_end) for each of `threads` row blocks of [0, batch), one per
-// thread. With several threads OpenBLAS is single-threaded meanwhile (the parallelism is
-// ours, and OpenBLAS would serialize concurrent threaded calls).
+// thread. The step products run on these threads through step_gemm (no OpenBLAS call, whose
+// threaded path would serialize concurrent calls and hand each one to its own pool).
 template <typename Fn>
 void for_row_blocks(int64_t batch, int threads, Fn&& body) {
   auto rows = [&](int64_t k) { return k * batch / threads; };
@@ -288,7 +306,6 @@ void for_row_blocks(int64_t batch, int threads, Fn&& body) {
     body(int64_t{0}, int64_t{0}, batch);
     return;
   }
-  const blas::ScopedSingleThread single;
   parallel_for(
       threads,
       [&](int64_t k0, int64_t k1) {
@@ -325,9 +342,8 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
                        T* aux) {
   const int64_t B = d.batch, H = d.hidden, GH = d.gh, rows = d.steps * B;
   const bool gru = cfg.kind == CellKind::kGru;
-  // The input projection of all steps: one GEMM (OpenBLAS's threads).
-  blas::gemm(false, true, rows, GH, d.in_size, T(1), in, d.in_size, w.w_ih, d.in_size, T(0),
-             gates, GH);
+  // The input projection of all steps: one GEMM.
+  gemm_rows(false, true, rows, GH, d.in_size, in, d.in_size, w.w_ih, d.in_size, T(0), gates, GH);
   // Bias added in the element-wise passes: b_ih + b_hh, for GRU b_ih (b_hh acts inside n).
   std::vector<T> bsum(sz(GH), T(0));
   if (cfg.bias) {
@@ -337,6 +353,7 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
   std::vector<T> gh_step(gru ? sz(B * GH) : 0);
   std::vector<T> zero_bias(gru && !cfg.bias ? sz(GH) : 0, T(0));
   const T* bhh = gru ? (cfg.bias ? w.b_hh : zero_bias.data()) : nullptr;
+  const PackedWeights<T> w_hh_t(H, GH, w.w_hh, H, true);  // W_hh^T for h' W_hh^T
   T* out_dir = out + d.dir * H;
   for_row_blocks(B, recurrence_threads(B), [&](int64_t, int64_t b0, int64_t b1) {
     Dims db = d;  // the row block: element-wise passes loop over its rows
@@ -351,11 +368,11 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
       switch (cfg.kind) {
         case CellKind::kRnnTanh:
         case CellKind::kRnnRelu:
-          blas::gemm(false, true, nb, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
+          step_gemm(nb, hp, ldh, w_hh_t, true, g, GH);
           rnn_forward_rows(db, cfg.kind == CellKind::kRnnRelu, bsum.data(), g, h);
           break;
         case CellKind::kLstm: {
-          blas::gemm(false, true, nb, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
+          step_gemm(nb, hp, ldh, w_hh_t, true, g, GH);
           const T* cp = s == 0 ? c0 + b0 * H : aux + (d.prev(t) * B + b0) * H;
           T* c = aux + (t * B + b0) * H;
           if (cfg.coupled) {
@@ -369,7 +386,7 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
         }
         case CellKind::kGru: {
           T* ghs = gh_step.data() + b0 * GH;
-          blas::gemm(false, true, nb, GH, H, T(1), hp, ldh, w.w_hh, H, T(0), ghs, GH);
+          step_gemm(nb, hp, ldh, w_hh_t, false, ghs, GH);
           gru_forward_rows(db, bsum.data(), g, ghs, bhh, hp, ldh, aux + (t * B + b0) * H, h);
           break;
         }
@@ -396,6 +413,7 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
   // Per row block: sums over its rows and steps of the gate gradients (bias gradient), of
   // GRU's dn * r (b_hn gradient) and the peephole gradients (i, f, o); added up after.
   const int threads = recurrence_threads(B);
+  const PackedWeights<T> w_hh(GH, H, w.w_hh, H, false);  // for dG W_hh
   const int64_t acc_width = GH + H + 3 * H;
   std::vector<T> acc(sz(threads * acc_width), T(0));
 
@@ -418,7 +436,7 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
         case CellKind::kRnnRelu:
           rnn_backward_rows(db, cfg.kind == CellKind::kRnnRelu, dout_t,
                             out_dir + (t * B + b0) * d.ldo, dhb, g);
-          blas::gemm(false, false, nb, H, GH, T(1), g, GH, w.w_hh, H, T(0), dhb, H);
+          step_gemm(nb, g, GH, w_hh, false, dhb, H);
           break;
         case CellKind::kLstm: {
           const T* cp = s == 0 ? c0 + b0 * H : aux + (d.prev(t) * B + b0) * H;
@@ -431,14 +449,14 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
             lstm_backward_rows<T, false>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb,
                                          dcb, g, gp, gp + H, gp + 2 * H);
           }
-          blas::gemm(false, false, nb, H, GH, T(1), g, GH, w.w_hh, H, T(0), dhb, H);
+          step_gemm(nb, g, GH, w_hh, false, dhb, H);
           break;
         }
         case CellKind::kGru: {
           T* an = aux + (t * B + b0) * H;
           T* sc = scratch.data() + b0 * GH;
           gru_backward_rows(db, dout_t, hp, ldh, dhb, g, an, sc);
-          blas::gemm(false, false, nb, H, GH, T(1), sc, GH, w.w_hh, H, T(1), dhb, H);
+          step_gemm(nb, sc, GH, w_hh, true, dhb, H);
           if (cfg.bias) add_rows(nb, H, an, H, acc_n);
           break;
         }
@@ -453,11 +471,10 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
   std::copy(dh.begin(), dh.end(), dh0);
   if (lstm) std::copy(dc.begin(), dc.end(), dc0);
 
-  // Weight gradients: one GEMM each over all steps (OpenBLAS's threads).
-  blas::gemm(true, false, GH, d.in_size, rows, T(1), gates, GH, in, d.in_size, T(0), gr.w_ih,
-             d.in_size);
-  blas::gemm(false, false, rows, d.in_size, GH, T(1), gates, GH, w.w_ih, d.in_size, beta_in, d_in,
-             d.in_size);
+  // Weight gradients: one GEMM each over all steps.
+  gemm_rows(true, false, GH, d.in_size, rows, gates, GH, in, d.in_size, T(0), gr.w_ih, d.in_size);
+  gemm_rows(false, false, rows, d.in_size, GH, gates, GH, w.w_ih, d.in_size, beta_in, d_in,
+            d.in_size);
   if (gru) {
     hprev_gemm(d, gates, GH, 2 * H, out_dir, h0, gr.w_hh);
     hprev_gemm(d, aux, H, H, out_dir, h0, gr.w_hh + 2 * H * H);
@@ -497,6 +514,9 @@ void recurrent_forward(const RecurrentConfig& cfg, int64_t seq_len, int64_t batc
     throw std::invalid_argument("expected " + std::to_string(L * D) + " weight sets, got " +
                                 std::to_string(weights.size()));
   }
+  // All parallelism is ours (batch-row blocks in the step loops, row blocks of the big GEMMs):
+  // OpenBLAS's own pool would serialize concurrent calls and spin on the cores meanwhile.
+  const blas::ScopedSingleThread single_threaded_blas;
   tape.cfg = cfg;
   tape.seq_len = seq_len;
   tape.batch = batch;
@@ -555,6 +575,7 @@ void recurrent_backward(RecurrentTape<T>& tape, const T* x,
     throw std::invalid_argument("weight / gradient sets do not match the layer count");
   }
   tape.consumed = true;
+  const blas::ScopedSingleThread single_threaded_blas;  // as in recurrent_forward
   std::vector<T> d_layer(d_output, d_output + T_ * B * D * H);  // grad of current layer output
   std::vector<T> d_below;
   for (int64_t l = L - 1; l >= 0; --l) {

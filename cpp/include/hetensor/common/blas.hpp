@@ -19,11 +19,11 @@ int num_threads();
 void set_num_threads(int n);
 
 // While alive, OpenBLAS runs every call on the calling thread (its thread count is process
-// wide, so this holds for all callers). For kernels that run many small GEMMs from their own
-// threads: OpenBLAS's threaded level-3 path takes a global lock and hands each call to its
-// pool, so concurrent small calls would serialize and pay a thread hand-off each. Guards
-// nest and may live on several threads at once; the count set before the first one is
-// restored when the last one ends.
+// wide, so this holds for all callers). For kernels that split their GEMMs over their own
+// threads: OpenBLAS's threaded level-3 path takes a global lock, so concurrent calls would
+// serialize, and its pool threads spin (~0.1 s) after each call, taking cores from the
+// caller's threads. Guards nest and may live on several threads at once; the count set
+// before the first one is restored when the last one ends.
 class ScopedSingleThread {
  public:
   ScopedSingleThread();

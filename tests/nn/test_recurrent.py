@@ -181,6 +181,42 @@ def test_gradients_match_finite_differences(case):
         np.testing.assert_allclose(dc0, numeric(c0), atol=1e-7, err_msg="c0")
 
 
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_batch_split_matches_one_thread(case, monkeypatch):
+    """With 2 kernel threads the step loops run on two batch-row blocks (5 and 6 rows here);
+    forward against the NumPy reference, and every gradient against the 1-thread run."""
+    kind, layers, bidir, _bias, flags = case
+    T, B, n_in, H = 6, 11, 3, 5
+    layer = make_layer(*case, n_in=n_in, H=H, seed=4)
+    rng = np.random.default_rng(5)
+    D = 2 if bidir else 1
+    x = rng.standard_normal((T, B, n_in))
+    h0 = rng.standard_normal((layers * D, B, H))
+    c0 = rng.standard_normal((layers * D, B, H)) if kind == "lstm" else None
+    r_out = rng.standard_normal((T, B, D * H))
+    r_h = rng.standard_normal((layers * D, B, H))
+    r_c = rng.standard_normal((layers * D, B, H)) if kind == "lstm" else None
+    results = {}
+    for threads in ("1", "2"):
+        monkeypatch.setenv("HETENSOR_NUM_THREADS", threads)
+        fwd = run(layer, x, h0, c0)
+        results[threads] = (fwd, back(layer, r_out, r_h, r_c))
+    rflags = {"coupled": flags.get("coupled_input_forget", False)}
+    ref = ref_forward(kind, layer.state_dict(), x, h0, c0, layers, D, H, rflags)
+    (out, h_n, c_n), (dx, dh0, dc0, dparams) = results["2"]
+    (out1, h_n1, c_n1), (dx1, dh01, dc01, dparams1) = results["1"]
+    for got, one, want in zip((out, h_n, c_n), (out1, h_n1, c_n1), ref, strict=True):
+        if one is None:
+            continue
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-13)
+        np.testing.assert_allclose(got, one, rtol=1e-13, atol=1e-14)
+    for name in dparams1:
+        np.testing.assert_allclose(dparams[name], dparams1[name], rtol=1e-12, atol=1e-13)
+    for got, one in ((dx, dx1), (dh0, dh01), (dc0, dc01)):
+        if one is not None:
+            np.testing.assert_allclose(got, one, rtol=1e-12, atol=1e-13)
+
+
 def test_seed_elman_rnn_with_sigmoid_readout():
     """Seed 002: M = 4 one-hot inputs, N = 3 hidden, P = 4 outputs, no biases:
     h_t = tanh(W_xh [x_t; h_{t-1}]), y_t = sigmoid(W_hy h_t), h_{-1} = 0."""

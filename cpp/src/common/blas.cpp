@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -32,6 +33,29 @@ int num_threads() { return scipy_openblas_get_num_threads(); }
 void set_num_threads(int n) {
   if (n < 1) throw std::invalid_argument("BLAS thread count must be >= 1");
   scipy_openblas_set_num_threads(n);
+}
+
+namespace {
+
+std::mutex single_thread_mutex;
+int single_thread_depth = 0;  // live ScopedSingleThread guards
+int single_thread_saved = 1;  // OpenBLAS's thread count before the first guard
+
+}  // namespace
+
+ScopedSingleThread::ScopedSingleThread() {
+  const std::lock_guard<std::mutex> lock(single_thread_mutex);
+  if (single_thread_depth++ == 0) {
+    single_thread_saved = scipy_openblas_get_num_threads();
+    if (single_thread_saved != 1) scipy_openblas_set_num_threads(1);
+  }
+}
+
+ScopedSingleThread::~ScopedSingleThread() {
+  const std::lock_guard<std::mutex> lock(single_thread_mutex);
+  if (--single_thread_depth == 0 && single_thread_saved != 1) {
+    scipy_openblas_set_num_threads(single_thread_saved);
+  }
 }
 
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,

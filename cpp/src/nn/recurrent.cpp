@@ -5,7 +5,9 @@
 #include <string>
 
 #include "hetensor/common/blas.hpp"
+#include "hetensor/common/parallel.hpp"
 #include "hetensor/nn/cell_math.hpp"
+#include "hetensor/nn/step_gemm.hpp"
 
 namespace hetensor::nn {
 
@@ -58,23 +60,33 @@ struct Dims {
 
 // ---------------------------------------------------------------- element-wise cell passes
 
+// The forward passes add `bias` (the summed input and hidden biases of each gate; for GRU
+// the input biases only) to the pre-activations here rather than in a pass of their own.
 template <typename T>
-void rnn_forward_rows(const Dims& d, bool relu, const T* g, T* h) {
+void rnn_forward_rows(const Dims& d, bool relu, const T* bias, const T* g, T* h) {
   for (int64_t b = 0; b < d.batch; ++b) {
     const T* __restrict gb = g + b * d.gh;
+    const T* __restrict bb = bias;
     T* __restrict hb = h + b * d.ldo;
     if (relu) {
-      for (int64_t j = 0; j < d.hidden; ++j) hb[j] = gb[j] > T(0) ? gb[j] : T(0);
+      for (int64_t j = 0; j < d.hidden; ++j) {
+        const T v = gb[j] + bb[j];
+        hb[j] = v > T(0) ? v : T(0);
+      }
     } else {
-      for (int64_t j = 0; j < d.hidden; ++j) hb[j] = math::tanh(gb[j]);
+      for (int64_t j = 0; j < d.hidden; ++j) hb[j] = math::tanh(gb[j] + bb[j]);
     }
   }
 }
 
 template <typename T, bool kCoupled>
-void lstm_forward_rows(const Dims& d, T* g, const T* cp, int64_t ldc, const T* pi, const T* pf,
-                       const T* po, T* c, T* h) {
+void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp, int64_t ldc, const T* pi,
+                       const T* pf, const T* po, T* c, T* h) {
   const int64_t H = d.hidden;
+  const T* __restrict bi = kCoupled ? nullptr : bias;
+  const T* __restrict bf = kCoupled ? bias : bias + H;
+  const T* __restrict bg = bf + H;
+  const T* __restrict bo = bg + H;
   for (int64_t b = 0; b < d.batch; ++b) {
     T* __restrict gb = g + b * d.gh;
     T* __restrict gi = kCoupled ? nullptr : gb;
@@ -86,17 +98,17 @@ void lstm_forward_rows(const Dims& d, T* g, const T* cp, int64_t ldc, const T* p
     T* __restrict hb = h + b * d.ldo;
     for (int64_t j = 0; j < H; ++j) {
       const T cpj = cpb[j];
-      const T f = math::sigmoid(gf[j] + pf[j] * cpj);
+      const T f = math::sigmoid(gf[j] + bf[j] + pf[j] * cpj);
       T i;
       if constexpr (kCoupled) {
         i = T(1) - f;
       } else {
-        i = math::sigmoid(gi[j] + pi[j] * cpj);
+        i = math::sigmoid(gi[j] + bi[j] + pi[j] * cpj);
         gi[j] = i;
       }
-      const T gv = math::tanh(gg[j]);
+      const T gv = math::tanh(gg[j] + bg[j]);
       const T cj = f * cpj + i * gv;
-      const T o = math::sigmoid(go[j] + po[j] * cj);
+      const T o = math::sigmoid(go[j] + bo[j] + po[j] * cj);
       gf[j] = f;
       gg[j] = gv;
       go[j] = o;
@@ -107,8 +119,8 @@ void lstm_forward_rows(const Dims& d, T* g, const T* cp, int64_t ldc, const T* p
 }
 
 template <typename T>
-void gru_forward_rows(const Dims& d, T* g, const T* gh, const T* bhh, const T* hp, int64_t ldh,
-                      T* hn_out, T* h) {
+void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh, const T* bhh, const T* hp,
+                      int64_t ldh, T* hn_out, T* h) {
   const int64_t H = d.hidden;
   for (int64_t b = 0; b < d.batch; ++b) {
     T* __restrict gr = g + b * d.gh;
@@ -121,10 +133,10 @@ void gru_forward_rows(const Dims& d, T* g, const T* gh, const T* bhh, const T* h
     T* __restrict hno = hn_out + b * H;
     T* __restrict hb = h + b * d.ldo;
     for (int64_t j = 0; j < H; ++j) {
-      const T r = math::sigmoid(gr[j] + hr[j] + bhh[j]);
-      const T z = math::sigmoid(gz[j] + hz[j] + bhh[H + j]);
+      const T r = math::sigmoid(gr[j] + bih[j] + hr[j] + bhh[j]);
+      const T z = math::sigmoid(gz[j] + bih[H + j] + hz[j] + bhh[H + j]);
       const T hnj = hn[j] + bhh[2 * H + j];
-      const T n = math::tanh(gn[j] + r * hnj);
+      const T n = math::tanh(gn[j] + bih[2 * H + j] + r * hnj);
       gr[j] = r;
       gz[j] = z;
       gn[j] = n;
@@ -227,6 +239,23 @@ void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh, T
 
 // ---------------------------------------------------------------- GEMM helpers
 
+// blas::gemm with C's rows split over the kernel threads, each block one single-threaded
+// OpenBLAS call (the kernels hold a blas::ScopedSingleThread, see recurrent_forward).
+template <typename T>
+void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a,
+               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+  const int64_t min_rows = 32;
+  const int threads = static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(default_num_threads(), m / min_rows)));
+  parallel_for(
+      m,
+      [&](int64_t m0, int64_t m1) {
+        blas::gemm(trans_a, trans_b, m1 - m0, n, k, T(1), trans_a ? a + m0 : a + m0 * lda, lda,
+                   b, ldb, beta, c + m0 * ldc, ldc);
+      },
+      threads);
+}
+
 // dst (width x H) = sum over steps of dG_t^T h_{t-1}: the steps whose previous state is a
 // layer output are one GEMM, the first step (previous state h0) a second one.
 template <typename T>
@@ -237,20 +266,52 @@ void hprev_gemm(const Dims& d, const T* dg, int64_t ldg, int64_t width, const T*
   if (d.steps > 1) {
     const T* g = d.dir == 0 ? dg + B * ldg : dg;
     const T* hp = d.dir == 0 ? out_dir : out_dir + B * d.ldo;
-    blas::gemm(true, false, width, H, (d.steps - 1) * B, T(1), g, ldg, hp, d.ldo, T(0), dst, H);
+    gemm_rows(true, false, width, H, (d.steps - 1) * B, g, ldg, hp, d.ldo, T(0), dst, H);
     beta = T(1);
   }
   const int64_t t0 = d.dir == 0 ? 0 : d.steps - 1;
-  blas::gemm(true, false, width, H, B, T(1), dg + t0 * B * ldg, ldg, h0, H, beta, dst, H);
+  gemm_rows(true, false, width, H, B, dg + t0 * B * ldg, ldg, h0, H, beta, dst, H);
 }
 
+// acc (width) += the sum of `rows` rows of src (row stride ld).
 template <typename T>
-void column_sums(int64_t rows, int64_t width, const T* src, int64_t ld, T* dst) {
-  std::fill(dst, dst + width, T(0));
+void add_rows(int64_t rows, int64_t width, const T* src, int64_t ld, T* acc) {
   for (int64_t r = 0; r < rows; ++r) {
     const T* __restrict s = src + r * ld;
-    for (int64_t j = 0; j < width; ++j) dst[j] += s[j];
+    T* __restrict a = acc;
+    for (int64_t j = 0; j < width; ++j) a[j] += s[j];
   }
+}
+
+// ---------------------------------------------------------------- batch split of the steps
+
+// The batch rows of a sequence are independent through the whole recurrence, so the step loop
+// runs on `threads` contiguous row blocks, each on its own thread from the first step to the
+// last: no synchronization between steps, each step's small GEMM and its element-wise pass on
+// the same core's cache. Blocks get at least kMinRowsPerThread rows.
+constexpr int64_t kMinRowsPerThread = 4;
+
+int recurrence_threads(int64_t batch) {
+  return static_cast<int>(
+      std::max<int64_t>(1, std::min<int64_t>(default_num_threads(), batch / kMinRowsPerThread)));
+}
+
+// Runs body(block, row_begin, row_end) for each of `threads` row blocks of [0, batch), one per
+// thread. The step products run on these threads through step_gemm (no OpenBLAS call, whose
+// threaded path would serialize concurrent calls and hand each one to its own pool).
+template <typename Fn>
+void for_row_blocks(int64_t batch, int threads, Fn&& body) {
+  auto rows = [&](int64_t k) { return k * batch / threads; };
+  if (threads <= 1) {
+    body(int64_t{0}, int64_t{0}, batch);
+    return;
+  }
+  parallel_for(
+      threads,
+      [&](int64_t k0, int64_t k1) {
+        for (int64_t k = k0; k < k1; ++k) body(k, rows(k), rows(k + 1));
+      },
+      threads);
 }
 
 // ---------------------------------------------------------------- one layer, one direction
@@ -281,52 +342,57 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
                        T* aux) {
   const int64_t B = d.batch, H = d.hidden, GH = d.gh, rows = d.steps * B;
   const bool gru = cfg.kind == CellKind::kGru;
-  blas::gemm(false, true, rows, GH, d.in_size, T(1), in, d.in_size, w.w_ih, d.in_size, T(0),
-             gates, GH);
+  // The input projection of all steps: one GEMM.
+  gemm_rows(false, true, rows, GH, d.in_size, in, d.in_size, w.w_ih, d.in_size, T(0), gates, GH);
+  // Bias added in the element-wise passes: b_ih + b_hh, for GRU b_ih (b_hh acts inside n).
+  std::vector<T> bsum(sz(GH), T(0));
   if (cfg.bias) {
-    std::vector<T> bsum(w.b_ih, w.b_ih + GH);
-    if (!gru) {
-      for (int64_t j = 0; j < GH; ++j) bsum[sz(j)] += w.b_hh[j];
-    }
-    for (int64_t r = 0; r < rows; ++r) {
-      T* __restrict gr = gates + r * GH;
-      for (int64_t j = 0; j < GH; ++j) gr[j] += bsum[sz(j)];
-    }
+    for (int64_t j = 0; j < GH; ++j) bsum[sz(j)] = w.b_ih[j] + (gru ? T(0) : w.b_hh[j]);
   }
   const Peepholes<T> peep(cfg, w.peephole);
   std::vector<T> gh_step(gru ? sz(B * GH) : 0);
   std::vector<T> zero_bias(gru && !cfg.bias ? sz(GH) : 0, T(0));
   const T* bhh = gru ? (cfg.bias ? w.b_hh : zero_bias.data()) : nullptr;
+  const PackedWeights<T> w_hh_t(H, GH, w.w_hh, H, true);  // W_hh^T for h' W_hh^T
   T* out_dir = out + d.dir * H;
-  for (int64_t s = 0; s < d.steps; ++s) {
-    const int64_t t = d.step(s);
-    const T* hp = s == 0 ? h0 : out_dir + d.prev(t) * B * d.ldo;
-    const int64_t ldh = s == 0 ? H : d.ldo;
-    T* g = gates + t * B * GH;
-    T* h = out_dir + t * B * d.ldo;
-    switch (cfg.kind) {
-      case CellKind::kRnnTanh:
-      case CellKind::kRnnRelu:
-        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
-        rnn_forward_rows(d, cfg.kind == CellKind::kRnnRelu, g, h);
-        break;
-      case CellKind::kLstm: {
-        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(1), g, GH);
-        const T* cp = s == 0 ? c0 : aux + d.prev(t) * B * H;
-        T* c = aux + t * B * H;
-        if (cfg.coupled) {
-          lstm_forward_rows<T, true>(d, g, cp, H, peep.pi, peep.pf, peep.po, c, h);
-        } else {
-          lstm_forward_rows<T, false>(d, g, cp, H, peep.pi, peep.pf, peep.po, c, h);
+  for_row_blocks(B, recurrence_threads(B), [&](int64_t, int64_t b0, int64_t b1) {
+    Dims db = d;  // the row block: element-wise passes loop over its rows
+    db.batch = b1 - b0;
+    const int64_t nb = b1 - b0;
+    for (int64_t s = 0; s < d.steps; ++s) {
+      const int64_t t = d.step(s);
+      const T* hp = s == 0 ? h0 + b0 * H : out_dir + (d.prev(t) * B + b0) * d.ldo;
+      const int64_t ldh = s == 0 ? H : d.ldo;
+      T* g = gates + (t * B + b0) * GH;
+      T* h = out_dir + (t * B + b0) * d.ldo;
+      switch (cfg.kind) {
+        case CellKind::kRnnTanh:
+        case CellKind::kRnnRelu:
+          step_gemm(nb, hp, ldh, w_hh_t, true, g, GH);
+          rnn_forward_rows(db, cfg.kind == CellKind::kRnnRelu, bsum.data(), g, h);
+          break;
+        case CellKind::kLstm: {
+          step_gemm(nb, hp, ldh, w_hh_t, true, g, GH);
+          const T* cp = s == 0 ? c0 + b0 * H : aux + (d.prev(t) * B + b0) * H;
+          T* c = aux + (t * B + b0) * H;
+          if (cfg.coupled) {
+            lstm_forward_rows<T, true>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c,
+                                       h);
+          } else {
+            lstm_forward_rows<T, false>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c,
+                                        h);
+          }
+          break;
         }
-        break;
+        case CellKind::kGru: {
+          T* ghs = gh_step.data() + b0 * GH;
+          step_gemm(nb, hp, ldh, w_hh_t, false, ghs, GH);
+          gru_forward_rows(db, bsum.data(), g, ghs, bhh, hp, ldh, aux + (t * B + b0) * H, h);
+          break;
+        }
       }
-      case CellKind::kGru:
-        blas::gemm(false, true, B, GH, H, T(1), hp, ldh, w.w_hh, H, T(0), gh_step.data(), GH);
-        gru_forward_rows(d, g, gh_step.data(), bhh, hp, ldh, aux + t * B * H, h);
-        break;
     }
-  }
+  });
 }
 
 template <typename T>
@@ -341,52 +407,74 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
   if (lstm && dc_n != nullptr) std::copy(dc_n, dc_n + B * H, dc.begin());
   std::vector<T> scratch(gru ? sz(B * GH) : 0);
   const Peepholes<T> peep(cfg, w.peephole);
-  std::vector<T> gp(sz(3 * H), T(0));  // peephole gradients (i, f, o)
   const T* out_dir = out + d.dir * H;
   const T* dout_dir = d_out + d.dir * H;
 
-  for (int64_t s = d.steps - 1; s >= 0; --s) {
-    const int64_t t = d.step(s);
-    const T* hp = s == 0 ? h0 : out_dir + d.prev(t) * B * d.ldo;
-    const int64_t ldh = s == 0 ? H : d.ldo;
-    T* g = gates + t * B * GH;
-    const T* dout_t = dout_dir + t * B * d.ldo;
-    switch (cfg.kind) {
-      case CellKind::kRnnTanh:
-      case CellKind::kRnnRelu:
-        rnn_backward_rows(d, cfg.kind == CellKind::kRnnRelu, dout_t, out_dir + t * B * d.ldo,
-                          dh.data(), g);
-        blas::gemm(false, false, B, H, GH, T(1), g, GH, w.w_hh, H, T(0), dh.data(), H);
-        break;
-      case CellKind::kLstm: {
-        const T* cp = s == 0 ? c0 : aux + d.prev(t) * B * H;
-        const T* c = aux + t * B * H;
-        if (cfg.coupled) {
-          lstm_backward_rows<T, true>(d, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dh.data(),
-                                      dc.data(), g, gp.data(), gp.data() + H, gp.data() + 2 * H);
-        } else {
-          lstm_backward_rows<T, false>(d, dout_t, c, cp, H, peep.pi, peep.pf, peep.po,
-                                       dh.data(), dc.data(), g, gp.data(), gp.data() + H,
-                                       gp.data() + 2 * H);
+  // Per row block: sums over its rows and steps of the gate gradients (bias gradient), of
+  // GRU's dn * r (b_hn gradient) and the peephole gradients (i, f, o); added up after.
+  const int threads = recurrence_threads(B);
+  const PackedWeights<T> w_hh(GH, H, w.w_hh, H, false);  // for dG W_hh
+  const int64_t acc_width = GH + H + 3 * H;
+  std::vector<T> acc(sz(threads * acc_width), T(0));
+
+  for_row_blocks(B, threads, [&](int64_t k, int64_t b0, int64_t b1) {
+    Dims db = d;
+    db.batch = b1 - b0;
+    const int64_t nb = b1 - b0;
+    T* acc_g = acc.data() + k * acc_width;
+    T* acc_n = acc_g + GH;
+    T* gp = acc_n + H;
+    T* dhb = dh.data() + b0 * H;
+    for (int64_t s = d.steps - 1; s >= 0; --s) {
+      const int64_t t = d.step(s);
+      const T* hp = s == 0 ? h0 + b0 * H : out_dir + (d.prev(t) * B + b0) * d.ldo;
+      const int64_t ldh = s == 0 ? H : d.ldo;
+      T* g = gates + (t * B + b0) * GH;
+      const T* dout_t = dout_dir + (t * B + b0) * d.ldo;
+      switch (cfg.kind) {
+        case CellKind::kRnnTanh:
+        case CellKind::kRnnRelu:
+          rnn_backward_rows(db, cfg.kind == CellKind::kRnnRelu, dout_t,
+                            out_dir + (t * B + b0) * d.ldo, dhb, g);
+          step_gemm(nb, g, GH, w_hh, false, dhb, H);
+          break;
+        case CellKind::kLstm: {
+          const T* cp = s == 0 ? c0 + b0 * H : aux + (d.prev(t) * B + b0) * H;
+          const T* c = aux + (t * B + b0) * H;
+          T* dcb = dc.data() + b0 * H;
+          if (cfg.coupled) {
+            lstm_backward_rows<T, true>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb,
+                                        dcb, g, gp, gp + H, gp + 2 * H);
+          } else {
+            lstm_backward_rows<T, false>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb,
+                                         dcb, g, gp, gp + H, gp + 2 * H);
+          }
+          step_gemm(nb, g, GH, w_hh, false, dhb, H);
+          break;
         }
-        blas::gemm(false, false, B, H, GH, T(1), g, GH, w.w_hh, H, T(0), dh.data(), H);
-        break;
+        case CellKind::kGru: {
+          T* an = aux + (t * B + b0) * H;
+          T* sc = scratch.data() + b0 * GH;
+          gru_backward_rows(db, dout_t, hp, ldh, dhb, g, an, sc);
+          step_gemm(nb, sc, GH, w_hh, true, dhb, H);
+          if (cfg.bias) add_rows(nb, H, an, H, acc_n);
+          break;
+        }
       }
-      case CellKind::kGru:
-        gru_backward_rows(d, dout_t, hp, ldh, dh.data(), g, aux + t * B * H, scratch.data());
-        blas::gemm(false, false, B, H, GH, T(1), scratch.data(), GH, w.w_hh, H, T(1), dh.data(),
-                   H);
-        break;
+      if (cfg.bias) add_rows(nb, GH, g, GH, acc_g);
     }
+  });
+  for (int k = 1; k < threads; ++k) {
+    const T* src = acc.data() + k * acc_width;
+    for (int64_t j = 0; j < acc_width; ++j) acc[sz(j)] += src[j];
   }
   std::copy(dh.begin(), dh.end(), dh0);
   if (lstm) std::copy(dc.begin(), dc.end(), dc0);
 
   // Weight gradients: one GEMM each over all steps.
-  blas::gemm(true, false, GH, d.in_size, rows, T(1), gates, GH, in, d.in_size, T(0), gr.w_ih,
-             d.in_size);
-  blas::gemm(false, false, rows, d.in_size, GH, T(1), gates, GH, w.w_ih, d.in_size, beta_in, d_in,
-             d.in_size);
+  gemm_rows(true, false, GH, d.in_size, rows, gates, GH, in, d.in_size, T(0), gr.w_ih, d.in_size);
+  gemm_rows(false, false, rows, d.in_size, GH, gates, GH, w.w_ih, d.in_size, beta_in, d_in,
+            d.in_size);
   if (gru) {
     hprev_gemm(d, gates, GH, 2 * H, out_dir, h0, gr.w_hh);
     hprev_gemm(d, aux, H, H, out_dir, h0, gr.w_hh + 2 * H * H);
@@ -394,19 +482,20 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
     hprev_gemm(d, gates, GH, GH, out_dir, h0, gr.w_hh);
   }
   if (cfg.bias) {
-    column_sums(rows, GH, gates, GH, gr.b_ih);
+    std::copy(acc.begin(), acc.begin() + GH, gr.b_ih);
     if (gru) {
       std::copy(gr.b_ih, gr.b_ih + 2 * H, gr.b_hh);
-      column_sums(rows, H, aux, H, gr.b_hh + 2 * H);
+      std::copy(acc.begin() + GH, acc.begin() + GH + H, gr.b_hh + 2 * H);
     } else {
       std::copy(gr.b_ih, gr.b_ih + GH, gr.b_hh);
     }
   }
   if (cfg.peephole) {
+    const auto gp = acc.begin() + GH + H;
     if (cfg.coupled) {
-      std::copy(gp.begin() + H, gp.end(), gr.peephole);
+      std::copy(gp + H, gp + 3 * H, gr.peephole);
     } else {
-      std::copy(gp.begin(), gp.end(), gr.peephole);
+      std::copy(gp, gp + 3 * H, gr.peephole);
     }
   }
 }
@@ -425,6 +514,9 @@ void recurrent_forward(const RecurrentConfig& cfg, int64_t seq_len, int64_t batc
     throw std::invalid_argument("expected " + std::to_string(L * D) + " weight sets, got " +
                                 std::to_string(weights.size()));
   }
+  // All parallelism is ours (batch-row blocks in the step loops, row blocks of the big GEMMs):
+  // OpenBLAS's own pool would serialize concurrent calls and spin on the cores meanwhile.
+  const blas::ScopedSingleThread single_threaded_blas;
   tape.cfg = cfg;
   tape.seq_len = seq_len;
   tape.batch = batch;
@@ -483,6 +575,7 @@ void recurrent_backward(RecurrentTape<T>& tape, const T* x,
     throw std::invalid_argument("weight / gradient sets do not match the layer count");
   }
   tape.consumed = true;
+  const blas::ScopedSingleThread single_threaded_blas;  // as in recurrent_forward
   std::vector<T> d_layer(d_output, d_output + T_ * B * D * H);  // grad of current layer output
   std::vector<T> d_below;
   for (int64_t l = L - 1; l >= 0; --l) {

@@ -18,6 +18,20 @@ int num_threads();
 // Sets the number of threads OpenBLAS uses (n >= 1).
 void set_num_threads(int n);
 
+// While alive, OpenBLAS runs every call on the calling thread (its thread count is process
+// wide, so this holds for all callers). For kernels that split their GEMMs over their own
+// threads: OpenBLAS's threaded level-3 path takes a global lock, so concurrent calls would
+// serialize, and its pool threads spin (~0.1 s) after each call, taking cores from the
+// caller's threads. Guards nest and may live on several threads at once; the count set
+// before the first one is restored when the last one ends.
+class ScopedSingleThread {
+ public:
+  ScopedSingleThread();
+  ~ScopedSingleThread();
+  ScopedSingleThread(const ScopedSingleThread&) = delete;
+  ScopedSingleThread& operator=(const ScopedSingleThread&) = delete;
+};
+
 // Row-major C = alpha * op(A) * op(B) + beta * C, op(X) = X or X^T. A is M x K after op,
 // B is K x N after op, C is M x N; lda/ldb/ldc are row strides (elements). Overloaded for
 // float and double so templated kernels call blas::gemm(...). Sizes must fit OpenBLAS's

@@ -10,7 +10,7 @@ import pytest
 
 dist = pytest.importorskip("hetensor.distributed")
 
-from hetensor.errors import KeyRoleError  # noqa: E402
+from hetensor.errors import KeyRoleError, OpenFHEError  # noqa: E402
 from hetensor.linear_model import (  # noqa: E402
     EncryptedLinearRegression,
     GramDescentRegression,
@@ -23,7 +23,7 @@ N, D, MAX_ITER = 48, 3, 6
 
 @pytest.fixture(scope="module")
 def joint():
-    plan = EncryptedLinearRegression().key_plan(N, D) | {1}
+    plan = sorted(EncryptedLinearRegression().key_plan(N, D).rotations | {1})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return threshold.setup(3, depth=2 + MAX_ITER, rotations=plan, insecure=True)
@@ -36,7 +36,7 @@ def test_joint_key_arithmetic_and_decryption(joint):
     xe = ctx.encrypt(x)
     out = (xe * xe + 0.5 * xe).sum()
     got = threshold.joint_decrypt(ctx, out, parties)
-    np.testing.assert_allclose(got, np.sum(x * x + 0.5 * x), atol=1e-5)
+    np.testing.assert_allclose(got, np.sum(x * x + 0.5 * x), atol=1e-4)
     rolled = ctx.encrypt_vector(x).rotate(1)
     assert rolled is not None  # rotations use the joint rotation keys
     with pytest.raises(KeyRoleError):
@@ -48,13 +48,19 @@ def test_no_single_party_and_no_partial_subset_decrypts(joint):
     x = np.linspace(-1, 1, 16)
     xe = ctx.encrypt(x)
     for p in parties:
-        assert np.max(np.abs(p.decrypt_alone(xe) - x)) > 1.0  # noise, not the data
+        try:
+            alone = p.decrypt_alone(xe)
+        except OpenFHEError as err:  # the usual outcome: noise OpenFHE refuses to decode
+            assert "share alone" in str(err)
+        else:
+            assert np.max(np.abs(alone - x)) > 1.0  # noise, not the data
     partials = [p.partial_decrypt(xe) for p in parties]
     with pytest.raises(ValueError, match="all 3 parties"):
         threshold.fuse(ctx, xe, partials[:2])
     with pytest.raises(ValueError, match="all 3 parties"):
         threshold.fuse(ctx, xe, [partials[0], partials[0], partials[2]])
-    np.testing.assert_allclose(threshold.fuse(ctx, xe, partials[::-1]), x, atol=1e-6)
+    # partial decryptions add smudging noise: ~1e-5 at a 40-bit scale
+    np.testing.assert_allclose(threshold.fuse(ctx, xe, partials[::-1]), x, atol=1e-4)
 
 
 def test_three_owners_regression_through_dask(client, joint):

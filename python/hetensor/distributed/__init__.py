@@ -24,10 +24,11 @@ from __future__ import annotations
 
 try:
     import dask  # noqa: F401
+
     import distributed  # noqa: F401
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError(
-        f"hetensor.distributed needs Dask ({err}): pip install \"hetensor[distributed]\""
+        f'hetensor.distributed needs Dask ({err}): pip install "hetensor[distributed]"'
     ) from err
 
 from . import threshold

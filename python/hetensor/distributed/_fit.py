@@ -124,9 +124,7 @@ def _submit_partitions(
         and all(_is_dask_array(a) for a in partitions)
     ):
         return _submit_dask_arrays(client, params, partitions, context)
-    if isinstance(partitions, (str, bytes, os.PathLike)) or not isinstance(
-        partitions, Sequence
-    ):
+    if isinstance(partitions, (str, bytes, os.PathLike)) or not isinstance(partitions, Sequence):
         raise TypeError(
             "partitions must be a list of (X, y) pairs (EncryptedArrays, file paths or "
             "plaintext arrays) or a pair of dask arrays (X, y)"
@@ -153,7 +151,12 @@ def _submit_partitions(
         else:
             ctx = _require(context, "plaintext partitions (the public key to encrypt with)")
             fut = client.submit(
-                _stats_plain, params, ctx.fingerprint, np.asarray(X), np.asarray(y), key=_key("stats")
+                _stats_plain,
+                params,
+                ctx.fingerprint,
+                np.asarray(X),
+                np.asarray(y),
+                key=_key("stats"),
             )
         futures.append(fut)
     return futures
@@ -173,7 +176,9 @@ def _submit_dask_arrays(
     blocks_x = X.to_delayed().ravel()
     blocks_y = y.to_delayed().ravel()
     task = dask.delayed(_stats_plain, pure=False)
-    tasks = [task(params, ctx.fingerprint, bx, by) for bx, by in zip(blocks_x, blocks_y, strict=True)]
+    tasks = [
+        task(params, ctx.fingerprint, bx, by) for bx, by in zip(blocks_x, blocks_y, strict=True)
+    ]
     return list(client.compute(tasks))
 
 

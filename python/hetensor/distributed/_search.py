@@ -190,4 +190,3 @@ def search(
             fitted = _result(fut, timeout)
             summary = summary.merge(Summary.of(scorer(fitted), labels[fut.key], n_best=n_best))
     return summary
-

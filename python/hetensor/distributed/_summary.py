@@ -149,7 +149,9 @@ class Summary:
         if not isinstance(other, Summary):
             raise TypeError(f"can only merge Summary, got {type(other).__name__}")
         if other.n_best != self.n_best:
-            raise ValueError(f"cannot merge summaries keeping {self.n_best} and {other.n_best} best")
+            raise ValueError(
+                f"cannot merge summaries keeping {self.n_best} and {other.n_best} best"
+            )
         if other.is_identity:
             return self
         if self.is_identity:

@@ -41,6 +41,7 @@ __all__ = [
 
 _LOCK = threading.Lock()
 _REGISTRY: dict[str, Context] = {}
+_INSTALLED: set[tuple[str, str]] = set()  # (client id, fingerprint) already sent
 
 
 def register_context(ctx: Context) -> Context:
@@ -115,16 +116,23 @@ def install_context(client: Any, ctx: Context) -> int:
     Returns
     -------
     int
-        Bytes of the serialized public context (what each worker received once).
+        Bytes of the serialized public context (what each worker receives once); 0 when this
+        client already installed it (nothing is sent again).
 
     Example
     -------
     >>> nbytes = install_context(client, owner)                     # doctest: +SKIP
     """
     public = register_context(ctx)
+    key = (str(getattr(client, "id", id(client))), public.fingerprint)
+    with _LOCK:
+        if key in _INSTALLED:
+            return 0
     data = public.serialize()
     plugin = ContextPlugin(data, public.fingerprint)
     client.register_plugin(plugin, name=plugin.name)
+    with _LOCK:
+        _INSTALLED.add(key)
     return len(data)
 
 

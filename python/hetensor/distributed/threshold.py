@@ -57,7 +57,7 @@ from ..he.array import EncryptedArray
 from ..he.context import Context, _openfhe_error
 from ..he.keys import KeyPlan
 
-__all__ = ["Party", "PartialDecryption", "fuse", "joint_decrypt", "setup"]
+__all__ = ["PartialDecryption", "Party", "fuse", "joint_decrypt", "setup"]
 
 
 @dataclass(frozen=True)
@@ -105,13 +105,25 @@ class Party:
         return PartialDecryption(self.index, self.n_parties, arr.context.fingerprint, parts)
 
     def decrypt_alone(self, arr: EncryptedArray) -> np.ndarray:
-        """Decrypt with this share only: noise, not the data (shows no party can decrypt)."""
+        """Decrypt with this share only, to show that no single party can.
+
+        Raises
+        ------
+        OpenFHEError
+            What normally happens: the result is noise far beyond CKKS's range, and OpenFHE
+            refuses to decode it. If it decodes, the values returned are that noise.
+        """
         ctx = arr.context
         rows = []
         for ct in arr._cts:
-            pt = self._cc.Decrypt(ct, self._secret)
-            pt.SetLength(ctx.slots)
-            rows.append(np.asarray(pt.GetRealPackedValue(), dtype=np.float64))
+            try:
+                pt = self._cc.Decrypt(ct, self._secret)
+                pt.SetLength(ctx.slots)
+                rows.append(np.asarray(pt.GetRealPackedValue(), dtype=np.float64))
+            except RuntimeError as err:
+                raise _openfhe_error(
+                    err, f"decrypting with party {self.index}'s share alone"
+                ) from err
         return _core.packing.decode_array(np.stack(rows), arr._layout, True).reshape(arr.shape)
 
 

@@ -1,4 +1,4 @@
-"""Fixtures for the Dask tests: one small LocalCluster per module, a small owner context."""
+"""Fixtures for the Dask tests: one small LocalCluster, a small owner context."""
 
 from __future__ import annotations
 
@@ -37,9 +37,9 @@ def data():
     return X, y
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def client():
-    """Two worker processes, one thread each (OMP_NUM_THREADS=1), closed after the module."""
+    """Two worker processes, one thread each (OMP_NUM_THREADS=1), closed at the end."""
     from hetensor.distributed import local_client
 
     with local_client(2) as c:

@@ -76,3 +76,12 @@ def test_bad_input():
         Summary.identity().merge(3)  # type: ignore[arg-type]
     assert math.isnan(Summary.identity().mean)
     assert sum([Summary.of(1.0), Summary.of(2.0)]).mean == 1.5
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    from hetensor.distributed import _search, _summary
+
+    for mod in (_summary, _search):
+        assert doctest.testmod(mod).failed == 0

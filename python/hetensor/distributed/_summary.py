@@ -84,10 +84,10 @@ class Summary:
 
     Example
     -------
-    >>> import dask.bag as db                                        # doctest: +SKIP
+    >>> import dask.bag as db
     >>> runs = db.from_sequence([(0.3, (1,)), (0.1, (2,)), (0.2, (3,))], npartitions=2)
-    >>> runs.map(lambda r: Summary.of(*r)).fold(Summary.merge, initial=Summary.identity()
-    ...     ).compute().best[0]                                      # doctest: +SKIP
+    >>> total = runs.map(lambda r: Summary.of(*r)).fold(Summary.merge, initial=Summary.identity())
+    >>> total.compute(scheduler="sync").best[0]
     (0.1, (2,))
     """
 

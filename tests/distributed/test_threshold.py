@@ -84,3 +84,30 @@ def test_setup_validation():
         threshold.setup(1, depth=2, insecure=True)
     with pytest.raises(ValueError, match="bootstrapping"):
         threshold.setup(2, depth=2, bootstrapping=True, insecure=True)
+
+
+def test_interactive_refresh_lifts_the_depth_bound():
+    """12 iterations on a joint context of visible depth 7: ThresholdRefresh (IntMPBoot)."""
+    it = 12
+    plan = sorted(EncryptedLinearRegression().key_plan(N, D).rotations)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ctx, parties = threshold.setup(
+            3, depth=7, rotations=plan, insecure=True, interactive_refresh=True
+        )
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((N, D))
+    X = (X - X.mean(0)) / X.std(0)
+    y = X @ np.array([0.3, 0.2, -0.4]) - 0.1 + 0.05 * rng.standard_normal(N)
+    refresh = threshold.ThresholdRefresh(ctx, parties)
+    model = EncryptedLinearRegression(max_iter=it, refresh="client")
+    model.fit(*encrypt_dataset(ctx, X, y), refresh_client=refresh)
+    assert refresh.rounds >= 1
+    ref = GramDescentRegression(max_iter=it).fit(X, y)
+    coef = threshold.joint_decrypt(ctx, model.coef_, parties)
+    np.testing.assert_allclose(coef, ref.coef_, atol=1e-3, rtol=0)
+    with pytest.raises(ValueError, match="interactive_refresh=True"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            plain_ctx, plain_parties = threshold.setup(2, depth=3, insecure=True)
+        threshold.ThresholdRefresh(plain_ctx, plain_parties)

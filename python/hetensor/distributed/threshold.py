@@ -43,6 +43,7 @@ array([4., 1.])
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,7 +58,20 @@ from ..he.array import EncryptedArray
 from ..he.context import Context, _openfhe_error
 from ..he.keys import KeyPlan
 
-__all__ = ["PartialDecryption", "Party", "fuse", "joint_decrypt", "setup"]
+__all__ = [
+    "REFRESH_RESERVE",
+    "PartialDecryption",
+    "Party",
+    "ThresholdRefresh",
+    "fuse",
+    "joint_decrypt",
+    "setup",
+]
+
+# Levels below the visible chain kept for interactive refresh: OpenFHE's IntMPBoot needs the
+# ciphertext to keep at least 5 RNS towers (measured with 40-bit scaling: 4 fail to decode).
+REFRESH_RESERVE = 5
+_TOWERS: dict[str, int] = {}  # fingerprint -> RNS towers of joint contexts with the reserve
 
 
 @dataclass(frozen=True)
@@ -104,6 +118,10 @@ class Party:
             raise _openfhe_error(err, f"partially decrypting (party {self.index})") from err
         return PartialDecryption(self.index, self.n_parties, arr.context.fingerprint, parts)
 
+    def refresh_share(self, c1: Any, a: Any) -> Any:
+        """This party's masked decryption and re-encryption shares (``IntMPBootDecrypt``)."""
+        return self._cc.IntMPBootDecrypt(self._secret, c1, a)
+
     def decrypt_alone(self, arr: EncryptedArray) -> np.ndarray:
         """Decrypt with this share only, to show that no single party can.
 
@@ -132,6 +150,7 @@ def setup(
     depth: int,
     *,
     rotations: KeyPlan | Iterable[int] = (),
+    interactive_refresh: bool = False,
     **ckks_options: Any,
 ) -> tuple[Context, list[Party]]:
     """Run the threshold key generation for ``n_parties`` owners (all in this process).
@@ -144,6 +163,10 @@ def setup(
         Multiplicative depth of the joint context (the Gram solver needs ``2 + max_iter``).
     rotations : KeyPlan or iterable of int
         Rotation keys to generate jointly, e.g. ``EncryptedLinearRegression().key_plan(n, d)``.
+    interactive_refresh : bool, default False
+        Reserve the bottom levels that OpenFHE's interactive multiparty bootstrapping needs
+        (the modulus chain gets ``depth + 5`` levels, computations see ``depth``), so
+        :class:`ThresholdRefresh` can refresh ciphertexts with all parties online.
     **ckks_options
         Passed to :meth:`Context.ckks` (``insecure``, ``ring_dim``, ``scale_bits``, ...);
         bootstrapping and noise-flooding decryption are not available in threshold mode.
@@ -169,7 +192,8 @@ def setup(
             warnings.simplefilter("ignore", InsecureParametersWarning)
         # party 0's context: its parameters make the shared crypto context, its key pair is
         # party 0's share (the protocol's first round)
-        lead = Context.ckks(depth, **ckks_options)
+        reserve = REFRESH_RESERVE if interactive_refresh else 0
+        lead = Context.ckks(depth + reserve, **ckks_options)
     if ckks_options.get("insecure"):
         warnings.warn(
             "INSECURE CKKS parameters (insecure=True) for the threshold setup: tests only.",
@@ -179,13 +203,17 @@ def setup(
     cc = lead._cc
     cc.Enable(ofhe.PKESchemeFeature.MULTIPARTY)
     try:
-        return _keygen(cc, lead, n_parties, rotations)
+        return _keygen(cc, lead, n_parties, rotations, depth if interactive_refresh else None)
     except RuntimeError as err:
         raise _openfhe_error(err, "running the threshold key generation") from err
 
 
 def _keygen(
-    cc: Any, lead: Context, n_parties: int, rotations: KeyPlan | Iterable[int]
+    cc: Any,
+    lead: Context,
+    n_parties: int,
+    rotations: KeyPlan | Iterable[int],
+    visible_depth: int | None,
 ) -> tuple[Context, list[Party]]:
     class _Pair:  # party 0's key pair, as OpenFHE's KeyPair fields
         publicKey = lead._public_key
@@ -226,14 +254,19 @@ def _keygen(
             joint_map = cc.MultiAddEvalAutomorphismKeys(joint_map, mine, tag)
         cc.InsertEvalAutomorphismKey(joint_map, tag)
 
+    params = lead.params
+    if visible_depth is not None:  # hide the levels reserved for interactive refresh
+        params = dataclasses.replace(params, depth=visible_depth, total_depth=visible_depth)
     joint = Context(
         _state={
             "cc": cc,
-            "params": lead.params,
+            "params": params,
             "public_key": joint_pk,
             "rotations": set(indices),
         }
     )
+    if visible_depth is not None:
+        _TOWERS[joint.fingerprint] = lead.params.total_depth + 1
     return joint, parties
 
 
@@ -273,3 +306,74 @@ def fuse(ctx: Context, arr: EncryptedArray, partials: Sequence[PartialDecryption
 def joint_decrypt(ctx: Context, arr: EncryptedArray, parties: Sequence[Party]) -> np.ndarray:
     """Every party's partial decryption, then :func:`fuse` (all parties online)."""
     return fuse(ctx, arr, [p.partial_decrypt(arr) for p in parties])
+
+
+class ThresholdRefresh:
+    """Interactive multiparty refresh of ciphertexts (OpenFHE ``IntMPBoot*``), all parties online.
+
+    Pass as ``refresh_client`` with ``EncryptedLinearRegression(refresh="client")`` on a joint
+    context made with ``setup(..., interactive_refresh=True)``. Each round, per ciphertext:
+    the server compresses it (``Compress``, ``IntMPBootAdjustScale``), party 0 draws the common
+    random polynomial ``a`` (``IntMPBootRandomElementGen``), **every party** computes its
+    masked decryption share and re-encryption share from ``c1`` and ``a`` (``IntMPBootDecrypt``,
+    :meth:`Party.refresh_share`), and the shares are summed and re-encrypted under the joint
+    key (``IntMPBootAdd``, ``IntMPBootEncrypt``): a fresh ciphertext at the top of the chain.
+    No party sees the value (the shares are masked), unlike :class:`OwnerRefresh`, where the
+    single owner decrypts; the price is that all owners are online for every round.
+
+    Attributes
+    ----------
+    rounds : int
+        Refresh rounds run.
+
+    Example
+    -------
+    >>> joint, parties = setup(3, 7, rotations=plan, interactive_refresh=True)  # doctest: +SKIP
+    >>> model = EncryptedLinearRegression(max_iter=20, refresh="client")        # doctest: +SKIP
+    >>> model.fit(Xe, ye, refresh_client=ThresholdRefresh(joint, parties))      # doctest: +SKIP
+    """
+
+    def __init__(self, ctx: Context, parties: Sequence[Party]) -> None:
+        if ctx.has_secret_key:
+            raise ValueError("ThresholdRefresh needs the joint (public) context of setup()")
+        if (
+            sorted(p.index for p in parties) != list(range(len(parties)))
+            or not parties
+            or any(p.n_parties != len(parties) for p in parties)
+        ):
+            raise ValueError("ThresholdRefresh needs every party of the setup, each once")
+        towers = _TOWERS.get(ctx.fingerprint)
+        if towers is None:
+            raise ValueError(
+                "this joint context has no levels reserved for interactive refresh: make it "
+                "with setup(..., interactive_refresh=True)"
+            )
+        self.ctx = ctx
+        self.parties = sorted(parties, key=lambda p: p.index)
+        self._towers = towers
+        self.rounds = 0
+
+    def _refresh(self, ct: Any) -> Any:
+        cc = self.ctx._cc
+        pk = self.ctx._public_key
+        level, deg = int(ct.GetLevel()), int(ct.GetNoiseScaleDeg())
+        if deg == 2:  # FLEXIBLEAUTO leaves the last rescale pending: do it (keep all towers)
+            ct = cc.Compress(ct, self._towers - level - 1)
+        ct = cc.IntMPBootAdjustScale(ct)
+        a = cc.IntMPBootRandomElementGen(pk)  # party 0's common random polynomial
+        c1 = ct.Clone()
+        c1.RemoveElement(0)
+        shares = [p.refresh_share(c1, a) for p in self.parties]  # each party, online
+        return cc.IntMPBootEncrypt(pk, cc.IntMPBootAdd(shares), a, ct)
+
+    def __call__(self, arrays: Sequence[EncryptedArray]) -> list[EncryptedArray]:
+        self.rounds += 1
+        out = []
+        for arr in arrays:
+            self.ctx._check_compatible(arr)
+            try:
+                cts = [self._refresh(ct) for ct in arr._cts]
+            except RuntimeError as err:
+                raise _openfhe_error(err, "refreshing interactively") from err
+            out.append(EncryptedArray._make(self.ctx, cts, arr._layout, arr._clean))
+        return out

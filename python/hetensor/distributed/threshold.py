@@ -26,8 +26,9 @@ Refresh: OpenFHE has no joint bootstrapping key. hetensor gives the joint contex
 depth for the Gram solver (``depth >= 2 + max_iter``: two levels for the statistics, one per
 iteration), so **no owner is online during training**: owners are online for key generation
 (the rounds above, once) and for each joint decryption (one partial decryption per result).
-OpenFHE's interactive multiparty bootstrapping (``IntMPBoot*``) would lift the depth bound at
-the price of all owners being online at every refresh round; it is not used here.
+With ``setup(..., interactive_refresh=True)``,
+:class:`ThresholdRefresh` lifts that bound with OpenFHE's interactive multiparty
+bootstrapping (``IntMPBoot*``): all owners are online at every refresh round.
 
 Example
 -------

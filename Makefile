@@ -12,7 +12,7 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,datasets,plot,io
+EXTRAS ?= dev,datasets,plot,io,distributed
 STAMP := $(VENV)/.hetensor-installed
 BUILD_INPUTS := Makefile pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
 PYTEST_ARGS ?=

@@ -56,6 +56,7 @@ _HE_NAMES = (
 __all__ = [
     "__version__",
     "cuda",
+    "distributed",
     "errors",
     "info",
     "io",
@@ -73,8 +74,8 @@ def __getattr__(name: str) -> Any:
     if name in _HE_NAMES:
         he = importlib.import_module(".he", __name__)
         return getattr(he, name)
-    if name == "he":
-        return importlib.import_module(".he", __name__)
+    if name in ("he", "distributed"):  # need openfhe / the [distributed] extra
+        return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'hetensor' has no attribute {name!r}")
 
 

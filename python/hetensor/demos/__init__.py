@@ -19,6 +19,12 @@ def _ames(argv: list[str]) -> int:
     return main(argv)
 
 
+def _threshold(argv: list[str]) -> int:
+    from .threshold import main
+
+    return main(argv)
+
+
 DEMOS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "walkthrough": (
         _walkthrough,
@@ -27,6 +33,10 @@ DEMOS: dict[str, tuple[Callable[[list[str]], int], str]] = {
     "ames": (
         _ames,
         "Ames housing: owner encrypts, server trains ridge regression, table vs scikit-learn",
+    ),
+    "threshold": (
+        _threshold,
+        "3 data owners, one joint threshold key: Dask training, joint decryption (needs dask)",
     ),
 }
 DEFAULT = "ames"

@@ -763,6 +763,21 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         if callback is not None:
             callback(1, wrap(w))
         steps = _gram.baby_steps(diags[0], p)
+        # Every product of an iteration pairs a diagonal with a rotation of w (or of the
+        # previous w), so all operands are brought to one level first: the diagonals and c
+        # once per level (cached), w once per iteration. Otherwise OpenFHE adjusts an operand
+        # inside every one of the P products, which costs several times the product.
+        at_level: dict[int, tuple[list[dict[int, Any]], Any]] = {}
+
+        def folded(used: int) -> tuple[list[dict[int, Any]], Any]:
+            if used not in at_level:
+                at_level[used] = (
+                    [{r: eng.at_level(ct, used) for r, ct in ds.items()} for ds in diags],
+                    eng.at_level(c, used + 1),
+                )
+            return at_level[used]
+
+        base = max(eng.levels_used(ct) for ds in diags for ct in ds.values())
         for k in range(2, self.max_iter + 1):
             live = [w] if prev is None else [w, prev]
             if min(eng.levels_left(ct) for ct in live) < 1:
@@ -775,13 +790,18 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                 w = live[0]
                 prev = live[1] if len(live) > 1 else None
                 rot_prev = None
+            used = max(base, *(eng.levels_used(ct) for ct in live))
+            ds, c_next = folded(used)
+            w = eng.at_level(w, used)
             rot_w = eng.rotate_many(w, steps)
-            new = _gram.matvec(diags[0], rot_w, p, eng)
+            new = _gram.matvec(ds[0], rot_w, p, eng)
             if prev is not None:
                 if rot_prev is None:
-                    rot_prev = eng.rotate_many(prev, steps)
-                new = eng.sub(new, _gram.matvec(diags[1], rot_prev, p, eng))
-            new = eng.add(new, c)
+                    rot_prev = eng.rotate_many(eng.at_level(prev, used), steps)
+                else:
+                    rot_prev = {s: eng.at_level(ct, used) for s, ct in rot_prev.items()}
+                new = eng.sub(new, _gram.matvec(ds[1], rot_prev, p, eng))
+            new = eng.add(eng.at_level(new, used + 1), c_next)
             w, prev, rot_prev = new, w, (rot_w if beta else None)
             if not beta:
                 prev = None

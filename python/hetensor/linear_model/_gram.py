@@ -125,7 +125,7 @@ def gram_statistics(
     xy: Any = None
 
     def accumulate(total: Any, term: Any) -> Any:
-        return term if total is None else eng.add(total, term)
+        return term if total is None else eng.add_into(total, term)
 
     for xc, yc in zip(x._cts, y._cts, strict=True):
         rot = eng.rotate_many(xc, rots)
@@ -138,10 +138,15 @@ def gram_statistics(
             progress()
     steps = row_steps(lay)
     t = {}
+
+    def rescaled(ct: Any) -> Any:  # relinearized, then rescaled: the rotations after it
+        ct = eng.relinearize(ct)  # work on one modulus tower fewer
+        return eng.at_level(ct, eng.levels_used(ct))
+
     for g, b in pairs:  # relinearize once per offset, after summing the chunks
-        summed = eng.rotate(eng.relinearize(acc.pop((g, b))), g * bs)
+        summed = eng.rotate(rescaled(acc.pop((g, b))), g * bs)
         t[g * bs + b] = eng.rotate_sum(summed, steps)
-    b_ct = eng.rotate_sum(eng.relinearize(xy), steps)
+    b_ct = eng.rotate_sum(rescaled(xy), steps)
     return t, b_ct
 
 

@@ -178,3 +178,25 @@ def test_gd_with_server_bootstrapping():
     assert model.n_refreshes_ >= 2
     ref = GramDescentRegression(**params).fit(X, y, sample_weight=s[:16])
     np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_power_of_two_feature_counts_need_no_relayout_keys(fit_intercept):
+    """d = 4 with an intercept needs rows of 8 slots: encrypt_dataset lays them out so, and
+    key_plan covers both row widths (no missing rotation key)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        owner = ht.Context.ckks(depth=8, insecure=True, slots=256)
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((30, 4))
+    y = X @ np.array([0.3, -0.2, 0.1, 0.4]) + 0.1
+    params = {"max_iter": 4, "fit_intercept": fit_intercept}
+    model = EncryptedLinearRegression(**params)
+    owner.generate_keys(model.key_plan(30, 4))
+    server = owner.public()
+    Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, X, y))
+    model.fit(Xe, ye)
+    ref = GramDescentRegression(**params).fit(X, y)
+    np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3, rtol=0)
+    pred = owner.decrypt(model.predict(Xe))
+    np.testing.assert_allclose(pred, ref.predict(X), atol=1e-3, rtol=0)

@@ -301,7 +301,12 @@ def encrypt_dataset(ctx: Any, X: Any, y: Any) -> tuple[EncryptedArray, Encrypted
         cts = [ctx._encrypt_slots(r, level) for r in slot_values]
         return EncryptedArray._make(ctx, cts, lay, True)
 
-    x_lay = _pk.plan_array(X.shape, ctx.slots)
+    # rows of next_pow2(d + 1) slots: room for the intercept's ones column, so fit never
+    # moves X to wider rows (a relayout whose rotations key_plan does not cover)
+    wide = _pk.plan_array((X.shape[0], _gram.padded(X.shape[1] + 1)), ctx.slots)
+    x_lay = _pk.ArrayLayout(
+        X.shape, wide.pads, wide.strides, wide.period, wide.slots, wide.chunk_rows, wide.n_chunks
+    )
     return encrypt(X, x_lay), encrypt(y, _gram.target_layout(x_lay))
 
 
@@ -458,14 +463,19 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         if n_samples < 1 or n_features < 1:
             raise ValueError("n_samples and n_features must be >= 1")
         d_eff = n_features + int(self.fit_intercept)
-        p = self._p(n_features)
-        steps = _gram.plan_steps(d_eff, p)  # statistics and iterations
+        # rows of next_pow2(d_eff) slots (ctx.encrypt's canonical layout when they fit) or of
+        # next_pow2(n_features + 1) (encrypt_dataset's, which has room for the ones column)
+        widths = {self._p(n_features), _gram.padded(n_features + 1)}
+        steps: set[int] = set()
+        for width in widths:
+            steps |= _gram.plan_steps(d_eff, width)  # statistics and iterations
+        p = min(widths)
         s = p
         while s <= 2**16:  # row sums for any slot count
             steps.add(s)
             s *= 2
         s = 1
-        while s < p:  # predict: sum over a row
+        while s < max(widths):  # predict: sum over a row
             steps.add(s)
             s *= 2
         steps |= {n_features, -n_features}  # intercept_ extraction
@@ -759,6 +769,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             return EncryptedArray._make(ctx, [ct], vec, False, eng)
 
         refreshes = 0
+        refresh = self._refresher(refresh_client, wrap, eng)
         w, prev, rot_prev = c, None, None
         if callback is not None:
             callback(1, wrap(w))
@@ -782,11 +793,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             live = [w] if prev is None else [w, prev]
             if min(eng.levels_left(ct) for ct in live) < 1:
                 refreshes += 1
-                if self.refresh == "client":
-                    fresh = refresh_client([wrap(ct) for ct in live])
-                    live = [f._cts[0] for f in fresh]
-                else:
-                    live = [eng.bootstrap(ct) for ct in live]
+                live = refresh(live)
                 w = live[0]
                 prev = live[1] if len(live) > 1 else None
                 rot_prev = None
@@ -809,7 +816,6 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
                 callback(k, wrap(w))
 
         self.batch_size_ = stats.n_samples
-        refresh = self._refresher(refresh_client, wrap, eng)
         return self._finish(w, refreshes, refresh, d, p, slots, ctx, eng)
 
     def _finish(

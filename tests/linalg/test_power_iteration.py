@@ -282,10 +282,12 @@ def test_chebyshev_dense_operator_and_float32():
     a = spectrum_matrix(n, lam, seed=14)
     w, v = reference_pairs(a, 3)
     for A, kw in ((a, {}), (lambda x: a @ x, {"n": n}), (sp.csr_matrix(a), {})):
-        vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
+        vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, method="chebyshev", **kw)
         np.testing.assert_allclose(vals, w, rtol=1e-11)
         np.testing.assert_allclose(vecs, v, atol=1e-8)
         assert info.method == "chebyshev" and info.rayleigh_ritz_steps < info.iterations
+        auto = ht.linalg.power_iteration(A, 3, seed=1, **kw)[2].method  # method="auto"
+        assert auto == ("power" if isinstance(A, np.ndarray) else "chebyshev")
     a32 = a.astype(np.float32)
     vals, vecs, info = ht.linalg.power_iteration(a32, 3, seed=1)
     assert vals.dtype == vecs.dtype == np.float32 and info.converged

@@ -93,14 +93,15 @@ def power_iteration(
     n: int | None = None,
     dtype: Any = None,
     check_symmetric: bool = True,
-    method: Literal["chebyshev", "power"] = "chebyshev",
+    method: Literal["auto", "chebyshev", "power"] = "auto",
     filter_degree: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, PowerIterationInfo]:
     """The ``k`` dominant (largest-magnitude) eigenpairs of a symmetric matrix or operator.
 
     Block subspace iteration with a Rayleigh-Ritz step on every iterate, in C++. With
     ``method="power"`` each step is the plain power step ``V <- orth(A V)`` (the seed
-    algorithm). With ``method="chebyshev"`` (default) it is ``V <- orth(p_m(A) V)`` with
+    algorithm). With ``method="chebyshev"`` (the default for sparse and matrix-free ``A``) it
+    is ``V <- orth(p_m(A) V)`` with
     ``p_m(x) = T_m(x / c)`` (rescaled), the degree-``m`` Chebyshev polynomial: at most 1 in
     magnitude on ``[-c, c]``, ``c`` being the ``(k+1)``-th largest ``|Ritz value|`` (the
     guard columns beyond ``k`` estimate the extent of the unwanted spectrum), and growing
@@ -152,8 +153,12 @@ def power_iteration(
         over ``A`` instead of a transpose); a ``ValueError`` says which. Every iterate's
         ``V^T A V`` is also checked, for all operator kinds (free, and the only check for
         matrix-free operators). ``False`` skips the explicit dense/sparse check.
-    method : {"chebyshev", "power"}
-        Chebyshev-filtered subspace iteration (default) or plain block power iteration.
+    method : {"auto", "chebyshev", "power"}
+        Chebyshev-filtered subspace iteration or plain block power iteration. ``"auto"``
+        (default) picks power steps for dense arrays (a block of ``2k`` with Rayleigh-Ritz
+        converges in a few dozen BLAS-3 products there, fewer than a filter spends) and the
+        filter for sparse and matrix-free operators (fewer passes over ``A``); an explicit
+        ``filter_degree`` selects the filter.
     filter_degree : int, optional
         Degree ``m >= 2`` of the Chebyshev filter (``m`` products per Rayleigh-Ritz step;
         default 8). Only with ``method="chebyshev"``.
@@ -200,8 +205,12 @@ def power_iteration(
     if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
 
-    if method not in ("chebyshev", "power"):
-        raise ValueError(f"method must be 'chebyshev' or 'power', got {method!r}")
+    if method not in ("auto", "chebyshev", "power"):
+        raise ValueError(f"method must be 'auto', 'chebyshev' or 'power', got {method!r}")
+    kind, order, dt = _classify(A, n, dtype)
+    if method == "auto":
+        dense_power = kind == "dense" and filter_degree is None
+        method = "power" if dense_power else "chebyshev"
     if filter_degree is None:
         degree = _DEFAULT_DEGREE if method == "chebyshev" else 1
     elif method == "power":
@@ -215,7 +224,6 @@ def power_iteration(
     else:
         degree = int(filter_degree)
 
-    kind, order, dt = _classify(A, n, dtype)
     k = int(k)
     if not 1 <= k <= order:
         raise ValueError(f"k={k} must be between 1 and n={order} (the matrix order)")

@@ -10,20 +10,8 @@
 
 #include "hetensor/common/blas.hpp"
 #include "hetensor/common/parallel.hpp"
+#include "hetensor/common/simd.hpp"  // the Winograd transforms and im2col are HETENSOR_CLONES
 #include "threading.hpp"
-
-// The Winograd transforms and im2col are vectorizable loops; GCC compiles them for AVX-512, AVX2
-// and baseline x86-64 and picks one at load time (the wheel targets baseline x86-64).
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
-#define HETENSOR_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define HETENSOR_CLONES
-#endif
-#if defined(__GNUC__)
-#define HETENSOR_INLINE inline __attribute__((always_inline))
-#else
-#define HETENSOR_INLINE inline
-#endif
 
 namespace hetensor::conv {
 

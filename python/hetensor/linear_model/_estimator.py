@@ -672,7 +672,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         d_eff = d + int(self.fit_intercept)
         p, slots, rows_per = int(lay.pads[1]), int(lay.slots), int(lay.chunk_rows)
         weights = np.ones(n) if s is None else s
-        need = _gd.LEVELS_PER_STEP + int(bool(self._beta()))
+        need = _gd.levels_per_step(self._beta())
         if not (ctx.bootstrapping and ctx.has_bootstrap_keys) and self.refresh == "server":
             if ctx.depth < need + 1:
                 raise DepthError(f"solver='gd' needs depth >= {need + 1}, got {ctx.depth}")

@@ -30,8 +30,11 @@ import numpy as np
 
 from . import _gram
 
-# levels one step consumes from w: prediction, mask, gradient product (+ Nesterov's mix)
-LEVELS_PER_STEP = 3
+
+def levels_per_step(beta: float) -> int:
+    """Levels one step consumes from ``w``: prediction, mask, gradient product, and
+    Nesterov's look-ahead mix when ``beta`` is non-zero."""
+    return 3 + int(bool(beta))
 
 
 def batches(n: int, batch_rows: int) -> list[range]:
@@ -110,7 +113,7 @@ def run(
     total = float(weights.sum())
     valid = np.arange(p) < d_eff
     penalty = np.pad(np.asarray(penalty, dtype=np.float64), (0, p - d_eff))
-    need = LEVELS_PER_STEP + int(bool(beta))
+    need = levels_per_step(beta)
 
     period = int(layout.period)
 

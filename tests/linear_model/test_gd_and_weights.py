@@ -167,14 +167,14 @@ def test_gd_with_server_bootstrapping():
         warnings.simplefilter("ignore")
         owner = ht.Context.ckks(depth=4, bootstrapping=True, insecure=True, level_budget=(2, 2))
     X, y, s = _data()
-    X, y = X[:16] / 4, y[:16] / 4  # 59-bit scaling: |values| < 1
+    X, y = X[:16] / 4, y[:16] / 4  # keeps the bootstrapped weights well inside [-1, 1]
     params = {"solver": "gd", "max_iter": 9, "momentum": None, "alpha": 0.5}
     model = EncryptedLinearRegression(**params)
     owner.generate_keys(model.key_plan(16, D))
     server = owner.public()
     Xe, ye = (server.receive(a) for a in encrypt_dataset(owner, X, y))
     model.fit(Xe, ye, sample_weight=s[:16])
-    # the data sit at the top of the chain (22 levels here), then one step per bootstrap
+    # the data sit 3 levels above the bootstrapped level, then one step per bootstrap
     assert model.n_refreshes_ >= 2
     ref = GramDescentRegression(**params).fit(X, y, sample_weight=s[:16])
     np.testing.assert_allclose(owner.decrypt(model.coef_), ref.coef_, atol=1e-3)

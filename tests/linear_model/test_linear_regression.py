@@ -199,7 +199,7 @@ def test_server_bootstrapping_refresh(iters):
         warnings.simplefilter("ignore")
         owner = ht.Context.ckks(depth=4, bootstrapping=True, insecure=True, level_budget=(2, 2))
     X, y = _data(n=16, d=3)
-    X, y = X / 4, y / 4  # 59-bit scaling with a 60-bit first modulus: |values| < 1
+    X, y = X / 4, y / 4  # keeps the bootstrapped weights well inside [-1, 1]
     model = EncryptedLinearRegression(max_iter=iters, alpha=1.0)
     owner.generate_keys(model.key_plan(16, 3))
     server = owner.public()

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ..errors import DepthError, OpenFHEError
+from ..errors import CapacityError, DepthError, OpenFHEError
 
 if TYPE_CHECKING:
     from .context import Context
@@ -66,7 +66,7 @@ class Engine:
         if need <= 0:
             return
         ctx = self.ctx
-        if ctx.bootstrapping and ctx.has_bootstrap_keys:
+        if ctx._auto_bootstrap:
             if need > ctx.depth:
                 raise DepthError(
                     f"{op} needs {need} multiplicative levels in a row, but a bootstrapped "
@@ -79,6 +79,12 @@ class Engine:
                 f"{op} needs {need} multiplicative level(s) but the operand has {left} of "
                 f"{ctx.depth} left; create the context with a larger depth "
                 f"(depth >= {ctx.depth + need - left}) or with bootstrapping=True"
+                + (
+                    f" and all slots (this context bootstraps only {ctx.bootstrap_slots}-slot "
+                    "sparse arrays, explicitly: ctx.bootstrap(array))"
+                    if ctx.bootstrapping
+                    else ""
+                )
             )
 
     def ready(self, ct: Any, need: int, op: str) -> Any:
@@ -88,9 +94,40 @@ class Engine:
         self.check_levels([ct], need, op)  # raises unless bootstrapping is possible
         return self.bootstrap(ct)
 
-    def bootstrap(self, ct: Any) -> Any:
+    def sparse_slots(self, period: int | None) -> int | None:
+        """Slots to bootstrap a ciphertext whose values repeat every ``period`` slots as
+        (``None``: all of them); raises if the context's sparse setup cannot take it."""
+        ctx = self.ctx
+        sparse = ctx.bootstrap_slots
+        if sparse is None or sparse >= ctx.slots:
+            return None
+        if period is None or period > sparse:
+            what = "a ciphertext of unknown layout" if period is None else f"period {period}"
+            raise CapacityError(
+                f"this context bootstraps {sparse}-slot sparse ciphertexts only "
+                f"(bootstrap_slots={sparse}) but got {what}: only arrays whose layout repeats "
+                f"every {sparse} slots or fewer (vectors of at most {sparse} entries) can be "
+                "bootstrapped; make the context without bootstrap_slots to bootstrap any array"
+            )
+        return sparse
+
+    def bootstrap(self, ct: Any, period: int | None = None) -> Any:
+        """Bootstrap ``ct``. ``period``: its values repeat every ``period`` slots (needed by
+        a sparse setup, which bootstraps such a ciphertext as ``bootstrap_slots`` slots)."""
+        sparse = self.sparse_slots(period)
         self.counts["bootstrap"] += 1
-        return _wrap_errors(self.cc.EvalBootstrap, ct)
+        if sparse is None:
+            return _wrap_errors(self.cc.EvalBootstrap, ct)
+        # A P-periodic full-slot ciphertext (P dividing `sparse`) is the sparse encoding of
+        # its first `sparse` slots: bootstrap it as such, then view the result with all slots.
+        full = self.ctx.slots
+        ct.SetSlots(sparse)
+        try:
+            out = _wrap_errors(self.cc.EvalBootstrap, ct)
+        finally:
+            ct.SetSlots(full)
+        out.SetSlots(full)
+        return out
 
     def at_level(self, ct: Any, used: int) -> Any:
         """``ct`` rescaled (noise-scale degree 1) and brought down to ``used`` levels used.
@@ -247,7 +284,8 @@ class DryEngine(Engine):
     def levels_used(self, ct: Any) -> int:
         return ct.used
 
-    def bootstrap(self, ct: Any) -> Any:
+    def bootstrap(self, ct: Any, period: int | None = None) -> Any:
+        self.sparse_slots(period)
         return Symbolic(self.ctx._usable_depth - self.ctx.depth)
 
     def at_level(self, ct: Any, used: int) -> Any:

@@ -55,10 +55,14 @@ _SECURITY_LEVELS = {
     256: "HEStd_256_classic",
 }
 _DEFAULT_SCALE_BITS = 40  # leveled: ~1e-7 precision on [-1, 1], ring 2^14 up to depth ~7
-_BOOTSTRAP_SCALE_BITS = 59  # measured to bootstrap at 128-bit (OPENFHE-NOTES.md)
+# 54-bit scaling with a 60-bit first modulus: |values| < 32 at the last level (standardized
+# data fit), bootstrapping error ~1e-6 and 4-5 more levels than 59 bits in ring 2^16 (measured)
+_BOOTSTRAP_SCALE_BITS = 54
 _DEFAULT_FIRST_MOD_BITS = 60
 _INSECURE_RING_DIM = 2**12
-_BOOTSTRAP_DIGIT_CANDIDATES = (6,)  # tried after OpenFHE's default (OPENFHE-NOTES.md)
+# tried in order after OpenFHE's default: the fewest digits (smallest keys) that reach the
+# smallest ring wins
+_BOOTSTRAP_DIGIT_CANDIDATES = (3, 4, 5, 6, 7, 8, 10)
 
 
 def _binary() -> Any:
@@ -95,6 +99,10 @@ class CKKSParameters:
     noise_estimate : float or None
         With ``"flooding"``: log2 of the computation's noise measured in the estimation phase
         (``None``: this is the estimation-phase context).
+    bootstrap_slots : int or None
+        Slots of the bootstrapping setup: ``slots`` (every array bootstraps) or fewer (sparse:
+        only arrays that repeat with a period of at most this many slots); ``None`` without
+        bootstrapping.
     """
 
     depth: int
@@ -109,6 +117,7 @@ class CKKSParameters:
     log_q: int
     decryption: str = "standard"
     noise_estimate: float | None = None
+    bootstrap_slots: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +126,8 @@ class CKKSParameters:
     def from_json(cls, data: dict[str, Any]) -> CKKSParameters:
         data = dict(data)
         data["level_budget"] = tuple(data["level_budget"])
+        if data.get("bootstrapping") and data.get("bootstrap_slots") is None:
+            data["bootstrap_slots"] = data["slots"]  # written before sparse bootstrapping
         return cls(**data)
 
 
@@ -183,6 +194,7 @@ class Context:
         ring_dim: int | None = None,
         bootstrapping: bool = False,
         level_budget: tuple[int, int] = (3, 3),
+        bootstrap_slots: int | None = None,
         num_large_digits: int | None = None,
         insecure: bool = False,
         decryption: str = "standard",
@@ -196,7 +208,7 @@ class Context:
             Multiplicative levels available to computations. With ``bootstrapping=True`` this
             is the number of levels after each bootstrap; bootstrapping's own levels are added.
         scale_bits : int, optional
-            Bits of the scaling factor: default 40 (leveled) or 59 (bootstrapping).
+            Bits of the scaling factor: default 40 (leveled) or 54 (bootstrapping).
         first_mod_bits : int, optional
             Bits of the first modulus (default 60): values must stay below
             ``2**(first_mod_bits - scale_bits - 1)`` in magnitude.
@@ -212,6 +224,16 @@ class Context:
             Enable CKKS bootstrapping (setup and bootstrapping keys are made here).
         level_budget : (int, int), default (3, 3)
             Levels of bootstrapping's CoeffsToSlots and SlotsToCoeffs (more: faster, deeper).
+        bootstrap_slots : int, optional
+            Sparse bootstrapping: set bootstrapping up for this many slots (a power of two
+            below ``slots``) instead of all of them. Only arrays whose slot layout repeats
+            every ``bootstrap_slots`` slots or fewer can then be bootstrapped (a vector of at
+            most ``bootstrap_slots`` entries: the layout replicates it over all slots), and
+            only explicitly (:meth:`bootstrap`, or a model's ``refresh="server"``); arithmetic
+            no longer bootstraps automatically. In exchange the setup, the keys and each
+            bootstrap are far cheaper, and with ``level_budget=(1, 1)`` or ``(2, 2)`` more
+            levels fit the ring: at ring 2^16, 128-bit, depth 6 with (1, 1) and depth 4 with
+            (2, 2), against depth 2 with (3, 3).
         num_large_digits : int, optional
             Digits of hybrid key switching (OpenFHE's ``NumLargeDigits``). By default OpenFHE
             chooses; with bootstrapping hetensor also tries 6 and keeps the smaller ring.
@@ -278,6 +300,12 @@ class Context:
             slots = _check_int("slots", slots, 1)
             if slots & (slots - 1):
                 raise ValueError(f"slots must be a power of two, got {slots}")
+        if bootstrap_slots is not None:
+            if not bootstrapping:
+                raise ValueError("bootstrap_slots needs bootstrapping=True")
+            bootstrap_slots = _check_int("bootstrap_slots", bootstrap_slots, 1)
+            if bootstrap_slots & (bootstrap_slots - 1):
+                raise ValueError(f"bootstrap_slots must be a power of two, got {bootstrap_slots}")
 
         key_dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
         total_depth = depth
@@ -312,7 +340,10 @@ class Context:
                 # modulus P, which can halve the ring OpenFHE needs (e.g. 2^17 -> 2^16 at
                 # total depth 23, 128-bit). A smaller ring is far cheaper; keep the smallest.
                 for digits in _BOOTSTRAP_DIGIT_CANDIDATES:
-                    trial = ofhe.GenCryptoContext(make_params(digits))
+                    try:
+                        trial = ofhe.GenCryptoContext(make_params(digits))
+                    except RuntimeError:  # the towers do not split into this many digits
+                        continue
                     if trial.GetRingDimension() < cc.GetRingDimension():
                         cc = trial
         except RuntimeError as err:
@@ -348,6 +379,11 @@ class Context:
             raise CapacityError(
                 f"slots={slots} does not fit ring dimension {n_ring} (at most {n_ring // 2} slots)"
             )
+        if bootstrap_slots is not None and bootstrap_slots > batch:
+            raise CapacityError(
+                f"bootstrap_slots={bootstrap_slots} exceeds the context's {batch} slots"
+            )
+        boot_slots = (bootstrap_slots or batch) if bootstrapping else None
         params = CKKSParameters(
             depth=depth,
             total_depth=total_depth,
@@ -359,14 +395,15 @@ class Context:
             bootstrapping=bool(bootstrapping),
             level_budget=level_budget,
             log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
+            bootstrap_slots=boot_slots,
             **_decryption_fields(cc, decryption, noise_estimate),
         )
         try:
             keys = cc.KeyGen()
             cc.EvalMultKeyGen(keys.secretKey)
             if bootstrapping:
-                cc.EvalBootstrapSetup(list(level_budget), [0, 0], batch)
-                cc.EvalBootstrapKeyGen(keys.secretKey, batch)
+                cc.EvalBootstrapSetup(list(level_budget), [0, 0], boot_slots)
+                cc.EvalBootstrapKeyGen(keys.secretKey, boot_slots)
         except RuntimeError as err:
             raise _openfhe_error(err, "generating keys") from err
         return cls(
@@ -444,6 +481,16 @@ class Context:
         return self._bootstrap_ready
 
     @property
+    def bootstrap_slots(self) -> int | None:
+        """Slots bootstrapping is set up for (``slots``, fewer when sparse, ``None`` if off)."""
+        return self._params.bootstrap_slots
+
+    @property
+    def _auto_bootstrap(self) -> bool:
+        """Whether operations may bootstrap any operand on their own (full-slot setup)."""
+        return self._bootstrap_ready and self._params.bootstrap_slots == self._params.slots
+
+    @property
     def fingerprint(self) -> str:
         """Hex id of the keys and parameters; equal for an owner and its public views."""
         return self._fingerprint.hex()
@@ -451,6 +498,8 @@ class Context:
     def __repr__(self) -> str:
         sec = f"{self.security}-bit" if self.security else "INSECURE"
         boot = ", bootstrapping" if self.bootstrapping else ""
+        if self.bootstrapping and (self.bootstrap_slots or 0) < self.slots:
+            boot += f" ({self.bootstrap_slots} slots)"
         return (
             f"<hetensor.Context {self.role} CKKS ring={self.ring_dim} slots={self.slots} "
             f"depth={self.depth}{boot} {sec} fingerprint={self.fingerprint[:12]}>"
@@ -740,6 +789,9 @@ class Context:
         ------
         MissingKeyError
             The context was made without ``bootstrapping=True`` or has no bootstrapping keys.
+        CapacityError
+            Sparse bootstrapping (``bootstrap_slots``) and an array whose layout does not
+            repeat within ``bootstrap_slots`` slots.
         """
         self._check_compatible(obj)
         if not self._bootstrap_ready:
@@ -749,11 +801,13 @@ class Context:
             )
         eng = self._engine
         if isinstance(obj, Ciphertext):
-            return Ciphertext._wrap(eng.bootstrap(obj._ct), self, obj._layout)
+            ct = eng.bootstrap(obj._ct, period=int(obj._layout.period))
+            return Ciphertext._wrap(ct, self, obj._layout)
         if isinstance(obj, EncryptedMatrix):
             return EncryptedMatrix._make(self, eng.bootstrap(obj._ct), obj._plan, obj.shape)
+        period = int(obj._layout.period)
         return EncryptedArray._make(
-            self, [eng.bootstrap(ct) for ct in obj._cts], obj._layout, obj._clean
+            self, [eng.bootstrap(ct, period=period) for ct in obj._cts], obj._layout, obj._clean
         )
 
     # ------------------------------------------------------------------ serialization
@@ -899,7 +953,9 @@ class Context:
                 secret_key = ofhe.DeserializePrivateKeyString(sections["secret_key"], _binary())
             if params.bootstrapping and meta.get("bootstrap_ready"):
                 cc.Enable(ofhe.PKESchemeFeature.FHE)
-                cc.EvalBootstrapSetup(list(params.level_budget), [0, 0], params.slots)
+                cc.EvalBootstrapSetup(
+                    list(params.level_budget), [0, 0], params.bootstrap_slots or params.slots
+                )
         except _PARSE_ERRORS as err:
             raise FormatError(f"corrupt serialized context: {err}") from err
         ctx = cls(

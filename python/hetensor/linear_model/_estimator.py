@@ -202,7 +202,7 @@ def _warn_scale(X: np.ndarray, y: np.ndarray) -> None:
     if scale > _SCALE_LIMIT:
         warnings.warn(
             f"features or target have means/standard deviations up to {scale:.3g}: CKKS "
-            "keeps about 1e-7 relative precision and bootstrapping needs |values| <= 1, so "
+            "keeps about 1e-7 relative precision and bootstrapping needs |weights| <= 1, so "
             "standardize X and y first (e.g. sklearn.preprocessing.StandardScaler)",
             ScaleWarning,
             stacklevel=3,
@@ -291,10 +291,12 @@ def encrypt_dataset(ctx: Any, X: Any, y: Any) -> tuple[EncryptedArray, Encrypted
     X, y = _check_plain_xy(X, y)
     _warn_scale(X, y)
     X, y = ctx._checked_values(X), ctx._checked_values(y)
-    # With bootstrapping, encrypt at the top of the modulus chain: the statistics' two levels
-    # then come from levels a bootstrap never restores, and the folded diagonals sit above
-    # the bootstrapped weights, so every bootstrap buys `depth` iterations (not depth - 2).
-    level = 0 if ctx.bootstrapping else None
+    # With bootstrapping, encrypt 3 levels above where fresh ciphertexts start: the
+    # statistics' two levels (three with sample weights) then come from levels a bootstrap
+    # never restores, and the folded diagonals sit at the bootstrapped weights' level, so every
+    # bootstrap buys `depth` iterations (not depth - 2). Higher would only cost: every tower
+    # of the modulus chain makes the statistics' operations and ciphertexts larger.
+    level = max(0, ctx._fresh_level - 3) if ctx.bootstrapping else None
 
     def encrypt(values: np.ndarray, lay: Any) -> EncryptedArray:
         slot_values = _pk.encode_array(np.ascontiguousarray(values), lay)
@@ -399,9 +401,10 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         shuffle before encrypting.
     refresh : {"server", "client"}, default "server"
         How the weights get fresh levels: ``"server"`` bootstraps them (the context must have
-        ``bootstrapping=True``, or enough depth for ``max_iter`` iterations; a bootstrapping
-        context's 59-bit scale needs ``|X|, |y| < 1``, so scale the data by a public factor
-        first); ``"client"`` is
+        ``bootstrapping=True``, best with ``bootstrap_slots`` = the padded weight length
+        (sparse: far cheaper), or enough depth for ``max_iter`` iterations; a bootstrapping
+        context's default 54-bit scale takes standardized data, ``|X|, |y| < 32``, and the
+        weights must stay within ``[-1, 1]``); ``"client"`` is
         the pTensor protocol round :class:`OwnerRefresh` (leaks the weights to the owner,
         needs the owner online).
 
@@ -643,18 +646,24 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         ctx = X.context if isinstance(X, EncryptedArray) else context
         if ctx is not None:  # fail before the statistics' work
             self._check_depth(ctx)
+            if self.refresh == "server" and len(np.shape(X)) == 2:
+                # a sparse bootstrapping setup must be able to take the weight vector
+                ctx._engine.sparse_slots(self._p(int(np.shape(X)[1])))
         if self.solver == "gd":
             return self._fit_gd(X, y, sample_weight, context, refresh_client, callback)
         stats = self.statistics(X, y, sample_weight=sample_weight, context=context)
         return self.fit_statistics(stats, refresh_client=refresh_client, callback=callback)
 
     def _refresher(
-        self, refresh_client: Any, wrap: Callable[[Any], EncryptedArray], eng: Any
+        self, refresh_client: Any, wrap: Callable[[Any], EncryptedArray], eng: Any, period: int
     ) -> Callable[[list[Any]], list[Any]]:
-        """Fresh levels for weight ciphertexts: a server bootstrap or the owner's round."""
+        """Fresh levels for weight ciphertexts (``period``-periodic: the weights replicated
+        over all slots, so a sparse setup bootstraps them cheaply): a server bootstrap or the
+        owner's round."""
         if self.refresh == "client":
             return lambda cts: [f._cts[0] for f in refresh_client([wrap(ct) for ct in cts])]
-        return lambda cts: [eng.bootstrap(ct) for ct in cts]
+        eng.sparse_slots(period)  # raises now if a sparse setup cannot take the weights
+        return lambda cts: [eng.bootstrap(ct, period=period) for ct in cts]
 
     def _fit_gd(
         self,
@@ -684,7 +693,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         def wrap(ct: Any) -> EncryptedArray:
             return EncryptedArray._make(ctx, [ct], vec, False, eng)
 
-        refresh = self._refresher(refresh_client, wrap, eng)
+        refresh = self._refresher(refresh_client, wrap, eng, p)
         w, refreshes = _gd.run(
             x._cts,
             y._cts,
@@ -769,7 +778,7 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
             return EncryptedArray._make(ctx, [ct], vec, False, eng)
 
         refreshes = 0
-        refresh = self._refresher(refresh_client, wrap, eng)
+        refresh = self._refresher(refresh_client, wrap, eng, p)
         w, prev, rot_prev = c, None, None
         if callback is not None:
             callback(1, wrap(w))

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "hetensor/nn/cell_math.hpp"
 #include "hetensor/nn/recurrent.hpp"
 
 namespace py = pybind11;
@@ -37,6 +38,15 @@ void check_shape(const Array<T>& a, const std::vector<std::int64_t>& want, const
     throw std::invalid_argument(name + " has shape " + shape_str(a) + ", expected " +
                                 shape_of(want));
   }
+}
+
+nn::math::Activation parse_activation(const std::string& fn) {
+  if (fn == "exp") return nn::math::Activation::kExp;
+  if (fn == "expm1") return nn::math::Activation::kExpm1;
+  if (fn == "sigmoid") return nn::math::Activation::kSigmoid;
+  if (fn == "tanh") return nn::math::Activation::kTanh;
+  throw std::invalid_argument("unknown activation '" + fn +
+                              "' (expected exp, expm1, sigmoid or tanh)");
 }
 
 nn::CellKind parse_kind(const std::string& kind) {
@@ -121,6 +131,28 @@ const T* optional_state(const py::object& obj, std::vector<std::int64_t> shape,
 
 template <typename T>
 void register_typed(py::module_& n, const char* tape_name) {
+  n.def(
+      "activation",
+      [](const std::string& fn, const Array<T>& x) {
+        const nn::math::Activation kind = parse_activation(fn);
+        std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
+        Array<T> y(shape);
+        {
+          py::gil_scoped_release release;
+          nn::math::activation(kind, static_cast<std::int64_t>(x.size()), x.data(),
+                               y.mutable_data());
+        }
+        return y;
+      },
+      py::arg("fn"), py::arg("x"), R"doc(
+The recurrent cells' element-wise ``exp``, ``expm1``, ``sigmoid`` or ``tanh`` of ``x``.
+
+The same branch-free code the LSTM / GRU / RNN kernels run, in the AVX-512 / AVX2 / baseline
+clone this machine selects; float32 or float64 in, same dtype and shape out. Arguments beyond
+the float range saturate (``sigmoid`` to 0 or 1, ``tanh`` to -1 or 1, ``exp`` at e^88 resp.
+e^709, never inf).
+)doc");
+
   using Tape = nn::RecurrentTape<T>;
   py::class_<Tape>(n, tape_name, R"doc(
 Saved activations of one recurrent forward pass, consumed by ``recurrent_backward``.

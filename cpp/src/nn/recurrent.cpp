@@ -6,6 +6,7 @@
 
 #include "hetensor/common/blas.hpp"
 #include "hetensor/common/parallel.hpp"
+#include "hetensor/common/simd.hpp"
 #include "hetensor/nn/cell_math.hpp"
 #include "hetensor/nn/step_gemm.hpp"
 
@@ -60,28 +61,34 @@ struct Dims {
 
 // ---------------------------------------------------------------- element-wise cell passes
 
-// The forward passes add `bias` (the summed input and hidden biases of each gate; for GRU
-// the input biases only) to the pre-activations here rather than in a pass of their own.
+// Each pass is a HETENSOR_CLONES function (AVX-512 / AVX2 / baseline clone) whose inner loop
+// over the hidden units runs cell_math's branch-free functions on whole vectors (16 floats per
+// AVX-512 instruction); HETENSOR_IVDEP: the arrays of one row do not overlap. The forward
+// passes add `bias` (the summed input and hidden biases of each gate; for GRU the input biases
+// only) to the pre-activations here rather than in a pass of their own.
 template <typename T>
-void rnn_forward_rows(const Dims& d, bool relu, const T* bias, const T* g, T* h) {
+HETENSOR_CLONES void rnn_forward_rows(const Dims& d, bool relu, const T* bias, const T* g, T* h) {
   for (int64_t b = 0; b < d.batch; ++b) {
     const T* __restrict gb = g + b * d.gh;
     const T* __restrict bb = bias;
     T* __restrict hb = h + b * d.ldo;
     if (relu) {
+      HETENSOR_IVDEP
       for (int64_t j = 0; j < d.hidden; ++j) {
         const T v = gb[j] + bb[j];
         hb[j] = v > T(0) ? v : T(0);
       }
     } else {
+      HETENSOR_IVDEP
       for (int64_t j = 0; j < d.hidden; ++j) hb[j] = math::tanh(gb[j] + bb[j]);
     }
   }
 }
 
 template <typename T, bool kCoupled>
-void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp, int64_t ldc, const T* pi,
-                       const T* pf, const T* po, T* c, T* h) {
+HETENSOR_CLONES void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp,
+                                       int64_t ldc, const T* pi, const T* pf, const T* po, T* c,
+                                       T* h) {
   const int64_t H = d.hidden;
   const T* __restrict bi = kCoupled ? nullptr : bias;
   const T* __restrict bf = kCoupled ? bias : bias + H;
@@ -96,6 +103,7 @@ void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp, int64_t 
     const T* __restrict cpb = cp + b * ldc;
     T* __restrict cb = c + b * H;
     T* __restrict hb = h + b * d.ldo;
+    HETENSOR_IVDEP
     for (int64_t j = 0; j < H; ++j) {
       const T cpj = cpb[j];
       const T f = math::sigmoid(gf[j] + bf[j] + pf[j] * cpj);
@@ -119,8 +127,8 @@ void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp, int64_t 
 }
 
 template <typename T>
-void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh, const T* bhh, const T* hp,
-                      int64_t ldh, T* hn_out, T* h) {
+HETENSOR_CLONES void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh,
+                                      const T* bhh, const T* hp, int64_t ldh, T* hn_out, T* h) {
   const int64_t H = d.hidden;
   for (int64_t b = 0; b < d.batch; ++b) {
     T* __restrict gr = g + b * d.gh;
@@ -132,6 +140,7 @@ void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh, const T* b
     const T* __restrict hpb = hp + b * ldh;
     T* __restrict hno = hn_out + b * H;
     T* __restrict hb = h + b * d.ldo;
+    HETENSOR_IVDEP
     for (int64_t j = 0; j < H; ++j) {
       const T r = math::sigmoid(gr[j] + bih[j] + hr[j] + bhh[j]);
       const T z = math::sigmoid(gz[j] + bih[H + j] + hz[j] + bhh[H + j]);
@@ -147,12 +156,14 @@ void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh, const T* b
 }
 
 template <typename T>
-void rnn_backward_rows(const Dims& d, bool relu, const T* dout, const T* h, const T* dh, T* g) {
+HETENSOR_CLONES void rnn_backward_rows(const Dims& d, bool relu, const T* dout, const T* h,
+                                       const T* dh, T* g) {
   for (int64_t b = 0; b < d.batch; ++b) {
     const T* __restrict db = dout + b * d.ldo;
     const T* __restrict hb = h + b * d.ldo;
     const T* __restrict dhb = dh + b * d.hidden;
     T* __restrict gb = g + b * d.gh;
+    HETENSOR_IVDEP
     for (int64_t j = 0; j < d.hidden; ++j) {
       const T dht = dhb[j] + db[j];
       gb[j] = relu ? (hb[j] > T(0) ? dht : T(0)) : dht * (T(1) - hb[j] * hb[j]);
@@ -161,9 +172,9 @@ void rnn_backward_rows(const Dims& d, bool relu, const T* dout, const T* h, cons
 }
 
 template <typename T, bool kCoupled>
-void lstm_backward_rows(const Dims& d, const T* dout, const T* c, const T* cp, int64_t ldc,
-                        const T* pi, const T* pf, const T* po, const T* dh, T* dc, T* g,
-                        T* gpi, T* gpf, T* gpo) {
+HETENSOR_CLONES void lstm_backward_rows(const Dims& d, const T* dout, const T* c, const T* cp,
+                                        int64_t ldc, const T* pi, const T* pf, const T* po,
+                                        const T* dh, T* dc, T* g, T* gpi, T* gpf, T* gpo) {
   const int64_t H = d.hidden;
   for (int64_t b = 0; b < d.batch; ++b) {
     const T* __restrict db = dout + b * d.ldo;
@@ -176,6 +187,7 @@ void lstm_backward_rows(const Dims& d, const T* dout, const T* c, const T* cp, i
     T* __restrict gf = kCoupled ? gb : gb + H;
     T* __restrict gg = gf + H;
     T* __restrict go = gg + H;
+    HETENSOR_IVDEP
     for (int64_t j = 0; j < H; ++j) {
       const T dht = dhb[j] + db[j];
       const T cj = cb[j], cpj = cpb[j];
@@ -205,8 +217,8 @@ void lstm_backward_rows(const Dims& d, const T* dout, const T* c, const T* cp, i
 }
 
 template <typename T>
-void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh, T* dh, T* g,
-                       T* hn, T* scratch) {
+HETENSOR_CLONES void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh,
+                                       T* dh, T* g, T* hn, T* scratch) {
   const int64_t H = d.hidden;
   for (int64_t b = 0; b < d.batch; ++b) {
     const T* __restrict db = dout + b * d.ldo;
@@ -219,6 +231,7 @@ void gru_backward_rows(const Dims& d, const T* dout, const T* hp, int64_t ldh, T
     T* __restrict sr = scratch + b * d.gh;
     T* __restrict sz_ = sr + H;
     T* __restrict sn = sz_ + H;
+    HETENSOR_IVDEP
     for (int64_t j = 0; j < H; ++j) {
       const T dht = dhb[j] + db[j];
       const T r = gr[j], z = gz[j], n = gn[j];

@@ -84,7 +84,7 @@ void register_typed(py::module_& l) {
           }
         }
         linalg::MatMat<T> mm = [pa, n, p = v0.ndim() == 2 ? v0.shape(1) : 0](const T* v, T* w) {
-          blas::gemm(false, false, n, p, n, T(1), pa, n, v, p, T(0), w, p);
+          linalg::dense_matmat<T>(pa, n, v, p, w);
         };
         return run_power_iteration<T>(n, v0, k, tol, max_iter, mm, filter_degree);
       },

@@ -58,6 +58,12 @@ PowerIterationResult power_iteration(std::int64_t n, std::int64_t k, std::int64_
                                      std::int64_t max_iter, T* eigvals, T* eigvecs,
                                      double* residuals, std::int64_t filter_degree = 1);
 
+// W = A V for a dense row-major n x n matrix A and row-major V, W (n x p): W's rows split over
+// up to `threads` threads (<= 0: default), V packed once for a register-tiled kernel
+// (nn::step_gemm) that streams A once; no OpenBLAS call, so no packing of A and no pool.
+template <typename T>
+void dense_matmat(const T* a, std::int64_t n, const T* v, std::int64_t p, T* w, int threads = 0);
+
 // Y = A X for a CSR matrix A (n_rows x n_cols) and row-major X (n_cols x p), Y (n_rows x p),
 // on up to `threads` threads (<= 0: default).
 template <typename T, typename I>

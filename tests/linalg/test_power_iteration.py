@@ -138,8 +138,10 @@ def test_linear_operator_and_callable():
         vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
         np.testing.assert_allclose(vals, w, rtol=1e-12)
         np.testing.assert_allclose(vecs, v, atol=1e-9)
-    assert calls and all(c == (n, info.block_size) for c in calls)
-    assert len(calls) == info.iterations
+    # method="auto" is Lanczos for operators: one (n, 1) block per step, then (n, k) once
+    assert info.method == "lanczos" and info.block_size == 1
+    assert calls[:-1] == [(n, 1)] * info.iterations and calls[-1] == (n, 3)
+    assert info.matvecs == info.iterations + 3
 
 
 def test_same_seed_same_result_and_block_size():
@@ -255,7 +257,7 @@ def test_chebyshev_needs_fewer_products_than_power():
     a = spectrum_matrix(n, lam, seed=12)
     w, v = reference_pairs(a, 4)
     kw = {"block_size": 8, "seed": 3, "max_iter": 5000}
-    vals, vecs, cheb = ht.linalg.power_iteration(sp.csr_matrix(a), 4, **kw)
+    vals, vecs, cheb = ht.linalg.power_iteration(sp.csr_matrix(a), 4, method="chebyshev", **kw)
     _, _, plain = ht.linalg.power_iteration(sp.csr_matrix(a), 4, method="power", **kw)
     np.testing.assert_allclose(vals, w, rtol=1e-11)  # |lambda| ordering, both signs
     np.testing.assert_allclose(vecs, v, atol=1e-8)
@@ -287,7 +289,7 @@ def test_chebyshev_dense_operator_and_float32():
         np.testing.assert_allclose(vecs, v, atol=1e-8)
         assert info.method == "chebyshev" and info.rayleigh_ritz_steps < info.iterations
         auto = ht.linalg.power_iteration(A, 3, seed=1, **kw)[2].method  # method="auto"
-        assert auto == ("power" if isinstance(A, np.ndarray) else "chebyshev")
+        assert auto == ("power" if isinstance(A, np.ndarray) else "lanczos")
     a32 = a.astype(np.float32)
     vals, vecs, info = ht.linalg.power_iteration(a32, 3, seed=1)
     assert vals.dtype == vecs.dtype == np.float32 and info.converged
@@ -308,7 +310,13 @@ def test_chebyshev_respects_max_iter_and_block_equal_k():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "lanczos"}, "method"),
+        ({"method": "arnoldi"}, "method"),
+        ({"method": "lanczos", "filter_degree": 4}, "filter_degree"),
+        ({"method": "lanczos", "block_size": 4}, "block_size"),
+        ({"method": "power", "basis_size": 8}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 2}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 21}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 8.0}, "basis_size"),
         ({"filter_degree": 1}, "filter_degree"),
         ({"filter_degree": 2.5}, "filter_degree"),
         ({"method": "power", "filter_degree": 4}, "filter_degree"),

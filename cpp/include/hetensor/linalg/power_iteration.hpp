@@ -12,6 +12,10 @@
 // block's condition number stays below ~eps^-1/2; when a Cholesky pivot says the block is
 // numerically rank deficient (e.g. A has rank < p) it falls back to Householder QR (LAPACK
 // geqrf/orgqr), which is unconditionally stable.
+//
+// Also here: thick-restart Lanczos (lanczos(), implemented in lanczos.cpp), the method that
+// needs the fewest passes over a sparse or matrix-free A, and the threaded operator products
+// both use (dense block kernel, dense GEMV, CSR).
 
 #include <cstdint>
 #include <functional>

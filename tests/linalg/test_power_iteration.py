@@ -415,6 +415,22 @@ def test_lanczos_repeated_and_clustered_eigenvalues():
     assert _subspace_gap(vecs, reference_pairs(a, 3)[1]) < 1e-9 and info.converged
 
 
+@pytest.mark.parametrize("basis_size", [None, 9])
+def test_lanczos_high_multiplicity_and_tight_basis(basis_size):
+    # multiplicity 6 at the top, k=8: each check vector brings one more copy, so the check is
+    # repeated until it finds nothing new; with basis_size = k + 1 the check cycle still adds
+    # 10 vectors (found as bugs by a randomized comparison with eigh)
+    n = 80
+    lam = np.concatenate([np.full(6, -2.0), [1.5, 1.25], np.linspace(1.0, -1.0, n - 8)])
+    a = spectrum_matrix(n, lam, seed=32)
+    vals, vecs, info = ht.linalg.power_iteration(
+        sp.csr_matrix(a), 8, seed=1, basis_size=basis_size, max_iter=5000
+    )
+    np.testing.assert_allclose(vals, lam[:8], rtol=1e-11)
+    assert _subspace_gap(vecs, reference_pairs(a, 8)[1]) < 1e-8
+    assert info.converged and info.restarts >= 6
+
+
 @pytest.mark.parametrize(("n", "k"), [(12, 12), (30, 28), (25, 5)])
 def test_lanczos_k_close_to_n(n, k):
     a = spectrum_matrix(n, np.linspace(2.0, -1.5, n), seed=26)

@@ -142,12 +142,16 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
   const double sym_tol = 10.0 * std::sqrt(eps);
   const double eps23 = std::pow(eps, 2.0 / 3.0);
   const int64_t keep_max = std::min(m - 1, k + std::max<int64_t>(1, (m - k) / 2));
+  // A check cycle keeps the k converged vectors and adds at least 10 new ones (room for a
+  // missing eigenvalue to show even when m is barely above k).
+  const int64_t cap = std::min(n, std::max(m, k + 10));
   const Slices sl(n, 0);
   std::uint64_t rng = seed * 0x9E3779B97F4A7C15ull + 0x2545F4914F6CDD1Dull;
   if (rng == 0) rng = 1;
 
-  std::vector<T> q(sz((m + 1) * n)), scratch(sz(std::max(m, k) * n)), partial, hbuf;
-  std::vector<double> t(sz(m * m), 0.0), lower(sz(m + 1), 0.0), coef(sz(m + 1));
+  std::vector<T> q(sz((cap + 1) * n)), scratch(sz(cap * n)), partial, hbuf;
+  std::vector<double> t(sz(cap * cap), 0.0), lower(sz(cap + 1), 0.0), coef(sz(cap + 1));
+  std::vector<double> theta_checked;  // the wanted Ritz values when the last check began
   std::vector<double> s, theta;
   std::vector<int64_t> order;
   LanczosResult out;
@@ -169,7 +173,7 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
   auto ritz = [&](int64_t j) {
     std::vector<double> a(sz(j * j)), w(sz(j));
     for (int64_t i = 0; i < j; ++i) {
-      for (int64_t c = 0; c < j; ++c) a[sz(i * j + c)] = t[sz(i * m + c)];
+      for (int64_t c = 0; c < j; ++c) a[sz(i * j + c)] = t[sz(i * cap + c)];
     }
     blas::syev(j, a.data(), j, w.data());
     order.resize(sz(j));
@@ -219,7 +223,8 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
   int64_t j = 0;          // processed columns: T's leading j x j block is final
   int64_t basis = 1;      // rows of q that hold basis vectors (j or j + 1)
   bool skip_sym = false;  // column j's expected couplings are unknown (after an injection)
-  bool verified = k >= n;  // a random check vector has been injected after convergence
+  bool verified = k >= n;  // a check cycle confirmed the converged pairs
+  bool checking = false;   // the current cycle started from a random check vector
   double beta = 0.0;      // norm of the residual direction q_j (0: injected, exact)
   bool restarted = false;  // no step since the last restart (T's couplings are in `lower`)
   bool done = false;
@@ -249,8 +254,8 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
     }
     skip_sym = false;
     for (int64_t i = 0; i <= j; ++i) {
-      t[sz(i * m + j)] = coef[sz(i)];
-      t[sz(j * m + i)] = coef[sz(i)];
+      t[sz(i * cap + j)] = coef[sz(i)];
+      t[sz(j * cap + i)] = coef[sz(i)];
     }
     beta = std::sqrt(after);
     anorm = std::max(anorm, beta);
@@ -271,11 +276,21 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
       lower[sz(j - 1)] = beta;
     }
     basis = j + 1;
-    if (j < m && !done && j < n) continue;
+    if (j < (checking ? cap : m) && !done && j < n) continue;
     // The basis is full (or spans the space): Rayleigh-Ritz, test, restart.
     ritz(j);
     out.max_estimate = estimate(j, beta);
     const bool converged = out.max_estimate <= tol || (beta == 0.0 && j == n);
+    if (converged && checking) {
+      // The check confirms the pairs when it brought no new wanted eigenvalue in; each check
+      // adds one vector per distinct eigenvalue, so a repeated one may need several.
+      double moved = 0.0;
+      for (int64_t i = 0; i < k; ++i) {
+        moved = std::max(moved, std::abs(theta[sz(i)] - theta_checked[sz(i)]));
+      }
+      verified = moved <= std::max(1e-8, 100.0 * tol) * std::max(anorm, std::abs(theta[0]));
+    }
+    checking = false;
     if (converged && (verified || j == n || done)) {
       out.converged = true;
       break;
@@ -292,10 +307,11 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
     std::copy(q.begin() + j * n, q.begin() + (j + 1) * n, q.begin() + keep * n);
     std::copy(scratch.begin(), scratch.begin() + keep * n, q.begin());
     std::fill(t.begin(), t.end(), 0.0);
-    for (int64_t i = 0; i < keep; ++i) t[sz(i * m + i)] = theta[sz(i)];
+    for (int64_t i = 0; i < keep; ++i) t[sz(i * cap + i)] = theta[sz(i)];
     std::fill(lower.begin(), lower.end(), 0.0);
     if (check) {
-      verified = true;
+      checking = true;
+      theta_checked.assign(theta.begin(), theta.begin() + k);
       skip_sym = true;  // couplings to the check vector are within the tolerance, not 0
       if (!inject(keep)) {
         out.converged = true;

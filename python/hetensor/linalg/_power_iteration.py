@@ -122,9 +122,10 @@ def power_iteration(
       Ritz pairs of ``T = Q^T A Q`` are tested and the basis restarts from the Ritz vectors
       of largest ``|theta|`` (``k + (m - k) // 2`` of them) and the last Lanczos vector. One
       Krylov sequence holds one vector per eigenvalue, so an exactly repeated eigenvalue's
-      other copies would be missed: after first convergence the basis is continued once
-      from a random vector orthogonal to the ``k`` Ritz vectors (one more basis fill), which
-      brings a missing copy in. Single-vector products: the fewest passes over ``A``.
+      other copies would be missed: after convergence the basis is continued from a random
+      vector orthogonal to the ``k`` Ritz vectors (one more basis fill), which brings a
+      missing copy in; repeated until such a check brings nothing new. Single-vector
+      products: the fewest passes over ``A``.
     - ``"power"`` (the default for dense arrays): the seed's block power iteration
       ``V <- orth(A V)`` with a Rayleigh-Ritz step on every iterate. For a dense matrix a
       block product costs about one matrix-vector product (both stream ``A`` once), and a

@@ -91,9 +91,10 @@ struct LanczosResult {
 // tol * max(|theta_i|, eps^(2/3) ||T||); otherwise the basis restarts from the
 // keep = k + (m - k) / 2 Ritz vectors of largest |theta| plus the last Lanczos vector. A
 // single Krylov sequence holds one vector per eigenvalue, so an exactly repeated eigenvalue's
-// other copies would be missed: on first convergence the k Ritz vectors are kept and the
-// basis is continued from a random vector orthogonal to them (one more cycle; a missing
-// eigenvalue shows up as a new wanted Ritz value there). When the Krylov space becomes
+// other copies would be missed: on convergence the k Ritz vectors are kept and the basis is
+// continued from a random vector orthogonal to them (a check cycle of at least 10 new
+// vectors; a missing eigenvalue shows up as a new wanted Ritz value there), repeated until a
+// check brings nothing new (one more copy of each repeated eigenvalue per check). When the Krylov space becomes
 // invariant (beta ~ 0, e.g. k close to n) it continues from a random orthogonal vector.
 // max_steps bounds the Lanczos steps. v0: start vector (n, any non-zero). Outputs as
 // power_iteration: eigvals (k, largest |lambda| first), eigvecs (n x k row-major, each

@@ -138,8 +138,10 @@ def test_linear_operator_and_callable():
         vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1, **kw)
         np.testing.assert_allclose(vals, w, rtol=1e-12)
         np.testing.assert_allclose(vecs, v, atol=1e-9)
-    assert calls and all(c == (n, info.block_size) for c in calls)
-    assert len(calls) == info.iterations
+    # method="auto" is Lanczos for operators: one (n, 1) block per step, then (n, k) once
+    assert info.method == "lanczos" and info.block_size == 1
+    assert calls[:-1] == [(n, 1)] * info.iterations and calls[-1] == (n, 3)
+    assert info.matvecs == info.iterations + 3
 
 
 def test_same_seed_same_result_and_block_size():
@@ -255,7 +257,7 @@ def test_chebyshev_needs_fewer_products_than_power():
     a = spectrum_matrix(n, lam, seed=12)
     w, v = reference_pairs(a, 4)
     kw = {"block_size": 8, "seed": 3, "max_iter": 5000}
-    vals, vecs, cheb = ht.linalg.power_iteration(sp.csr_matrix(a), 4, **kw)
+    vals, vecs, cheb = ht.linalg.power_iteration(sp.csr_matrix(a), 4, method="chebyshev", **kw)
     _, _, plain = ht.linalg.power_iteration(sp.csr_matrix(a), 4, method="power", **kw)
     np.testing.assert_allclose(vals, w, rtol=1e-11)  # |lambda| ordering, both signs
     np.testing.assert_allclose(vecs, v, atol=1e-8)
@@ -287,7 +289,7 @@ def test_chebyshev_dense_operator_and_float32():
         np.testing.assert_allclose(vecs, v, atol=1e-8)
         assert info.method == "chebyshev" and info.rayleigh_ritz_steps < info.iterations
         auto = ht.linalg.power_iteration(A, 3, seed=1, **kw)[2].method  # method="auto"
-        assert auto == ("power" if isinstance(A, np.ndarray) else "chebyshev")
+        assert auto == ("power" if isinstance(A, np.ndarray) else "lanczos")
     a32 = a.astype(np.float32)
     vals, vecs, info = ht.linalg.power_iteration(a32, 3, seed=1)
     assert vals.dtype == vecs.dtype == np.float32 and info.converged
@@ -308,7 +310,13 @@ def test_chebyshev_respects_max_iter_and_block_equal_k():
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"method": "lanczos"}, "method"),
+        ({"method": "arnoldi"}, "method"),
+        ({"method": "lanczos", "filter_degree": 4}, "filter_degree"),
+        ({"method": "lanczos", "block_size": 4}, "block_size"),
+        ({"method": "power", "basis_size": 8}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 2}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 21}, "basis_size"),
+        ({"method": "lanczos", "basis_size": 8.0}, "basis_size"),
         ({"filter_degree": 1}, "filter_degree"),
         ({"filter_degree": 2.5}, "filter_degree"),
         ({"method": "power", "filter_degree": 4}, "filter_degree"),
@@ -318,3 +326,201 @@ def test_method_errors(kwargs, match):
     a = spectrum_matrix(20, 0.5 ** np.arange(20))
     with pytest.raises(ValueError, match=match):
         ht.linalg.power_iteration(a, 2, **kwargs)
+
+
+# ---------------------------------------------------------------- method="lanczos"
+
+
+def _subspace_gap(x: np.ndarray, u: np.ndarray) -> float:
+    """Largest principal-angle sine between span(x) and span(u) (orthonormal columns)."""
+    return float(np.linalg.norm(u - x @ (x.T @ u), 2))
+
+
+def _as_kind(a: np.ndarray, kind: str):
+    if kind == "dense":
+        return a, {}
+    if kind == "sparse":
+        return sp.csr_matrix(a), {}
+    return (lambda v: a @ v), {"n": a.shape[0]}
+
+
+@pytest.mark.parametrize("kind", ["dense", "sparse", "operator"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lanczos_matches_eigh(kind, dtype):
+    # tolerances: float64 eigenvalues to 1e-12 relative and eigenvectors to 1e-9 (tol=1e-10
+    # bounds the relative residual, the gap is 0.15); float32 to 64 eps = 7.6e-6 residuals
+    n, k = 300, 6
+    a = spectrum_matrix(n, 0.85 ** np.arange(n), seed=21, dtype=dtype)
+    A, kw = _as_kind(a, kind)
+    vals, vecs, info = ht.linalg.power_iteration(A, k, seed=4, method="lanczos", dtype=dtype, **kw)
+    w, v = reference_pairs(a, k)
+    assert vals.dtype == vecs.dtype == dtype and vecs.shape == (n, k)
+    assert info.method == "lanczos" and info.converged and info.block_size == 1
+    assert info.basis_size == 20 and info.matvecs == info.iterations + k
+    if dtype == np.float64:
+        np.testing.assert_allclose(vals, w, rtol=1e-12)
+        np.testing.assert_allclose(vecs, v, atol=1e-9)  # same sign convention
+        np.testing.assert_allclose(vecs.T @ vecs, np.eye(k), atol=1e-12)
+        np.testing.assert_array_less(info.residual_norms, 1e-9)
+    else:
+        np.testing.assert_allclose(vals, w, rtol=2e-5)
+        np.testing.assert_allclose(vecs, v, atol=2e-3)
+        np.testing.assert_array_less(info.residual_norms, 1e-4)
+    res = np.linalg.norm(a.astype(np.float64) @ vecs - vecs * vals, axis=0)
+    np.testing.assert_allclose(
+        info.residual_norms, res, rtol=1e-3, atol=1e-6 if dtype == np.float32 else 1e-14
+    )
+
+
+def test_lanczos_sparse_matches_eigsh_and_needs_fewer_matvecs():
+    a = _random_sparse_symmetric(4000, 22, 30.0 * 0.85 ** np.arange(8))
+    vals, vecs, info = ht.linalg.power_iteration(a, 8, seed=0)  # auto: lanczos for sparse
+    w, u = spla.eigsh(a, k=8, which="LM", tol=0, v0=np.ones(4000))
+    order = np.argsort(-np.abs(w))
+    np.testing.assert_allclose(vals, w[order], rtol=1e-11)
+    np.testing.assert_allclose(np.abs(np.sum(vecs * u[:, order], axis=0)), 1.0, atol=1e-10)
+    assert info.method == "lanczos" and info.converged
+    _, _, cheb = ht.linalg.power_iteration(a, 8, seed=0, method="chebyshev")
+    assert info.matvecs < cheb.matvecs
+
+
+def test_lanczos_negative_dominant_eigenvalues():
+    n = 200
+    lam = np.concatenate([[-6.0, -5.0, 4.5, -4.0], np.linspace(2.0, -2.0, n - 4)])
+    a = spectrum_matrix(n, lam, seed=23)
+    vals, vecs, info = ht.linalg.power_iteration(sp.csr_matrix(a), 4, seed=1)
+    np.testing.assert_allclose(vals, [-6.0, -5.0, 4.5, -4.0], rtol=1e-12)
+    np.testing.assert_allclose(vecs, reference_pairs(a, 4)[1], atol=1e-9)
+    assert info.converged
+
+
+def test_lanczos_repeated_and_clustered_eigenvalues():
+    n = 300
+    # an exactly repeated dominant eigenvalue (multiplicity 3): one Krylov sequence holds one
+    # vector of it; the check vector injected after first convergence brings in the others
+    lam = np.concatenate([[5.0, 5.0, 5.0, 4.0], 0.9 ** np.arange(n - 4)])
+    a = spectrum_matrix(n, lam, seed=24)
+    vals, vecs, info = ht.linalg.power_iteration(a, 4, seed=0, method="lanczos")
+    np.testing.assert_allclose(vals, [5.0, 5.0, 5.0, 4.0], rtol=1e-12)
+    _, v = reference_pairs(a, 4)
+    assert _subspace_gap(vecs[:, :3], v[:, :3]) < 1e-9  # the eigenspace, not each vector
+    np.testing.assert_allclose(np.abs(vecs[:, 3] @ v[:, 3]), 1.0, atol=1e-12)
+    np.testing.assert_array_less(info.residual_norms, 1e-9)
+    assert info.converged and info.restarts >= 1
+    # a cluster 1e-4 apart: the cluster's span converges; residuals are small
+    lam = np.concatenate([[3.0, 3.0 - 1e-4, 3.0 - 2e-4], np.linspace(1.0, -1.0, n - 3)])
+    a = spectrum_matrix(n, lam, seed=25)
+    vals, vecs, info = ht.linalg.power_iteration(sp.csr_matrix(a), 3, seed=2)
+    np.testing.assert_allclose(vals, lam[:3], rtol=1e-12)
+    assert _subspace_gap(vecs, reference_pairs(a, 3)[1]) < 1e-9 and info.converged
+
+
+@pytest.mark.parametrize("basis_size", [None, 9])
+def test_lanczos_high_multiplicity_and_tight_basis(basis_size):
+    # multiplicity 6 at the top, k=8: each check vector brings one more copy, so the check is
+    # repeated until it finds nothing new; with basis_size = k + 1 the check cycle still adds
+    # 10 vectors (found as bugs by a randomized comparison with eigh)
+    n = 80
+    lam = np.concatenate([np.full(6, -2.0), [1.5, 1.25], np.linspace(1.0, -1.0, n - 8)])
+    a = spectrum_matrix(n, lam, seed=32)
+    vals, vecs, info = ht.linalg.power_iteration(
+        sp.csr_matrix(a), 8, seed=1, basis_size=basis_size, max_iter=5000
+    )
+    np.testing.assert_allclose(vals, lam[:8], rtol=1e-11)
+    assert _subspace_gap(vecs, reference_pairs(a, 8)[1]) < 1e-8
+    assert info.converged and info.restarts >= 6
+
+
+@pytest.mark.parametrize(("n", "k"), [(12, 12), (30, 28), (25, 5)])
+def test_lanczos_k_close_to_n(n, k):
+    a = spectrum_matrix(n, np.linspace(2.0, -1.5, n), seed=26)
+    vals, vecs, info = ht.linalg.power_iteration(a, k, seed=3, method="lanczos")
+    w, _ = reference_pairs(a, k)
+    np.testing.assert_allclose(vals, w, rtol=1e-11, atol=1e-13)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(k), atol=1e-12)
+    np.testing.assert_array_less(info.residual_norms, 1e-10)
+    assert info.converged and info.basis_size == min(n, max(2 * k + 1, 20))
+
+
+def test_lanczos_invariant_subspaces_and_zero_matrix():
+    # rank 2: the Krylov space is invariant after 2 steps; random continuation finds zeros
+    u = np.linalg.qr(np.random.default_rng(0).standard_normal((40, 2)))[0]
+    low = (u * [2.0, -1.0]) @ u.T
+    vals, vecs, info = ht.linalg.power_iteration(low, 3, seed=0, method="lanczos")
+    np.testing.assert_allclose(vals, [2.0, -1.0, 0.0], atol=1e-13)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(3), atol=1e-12)
+    assert info.converged
+    vals, _, info = ht.linalg.power_iteration(np.zeros((6, 6)), 2, seed=0, method="lanczos")
+    np.testing.assert_array_equal(vals, [0.0, 0.0])
+    assert info.converged
+
+
+def test_lanczos_restarts_with_small_basis():
+    n = 400
+    a = spectrum_matrix(n, 0.97 ** np.arange(n), seed=27)
+    w, v = reference_pairs(a, 4)
+    vals, vecs, small = ht.linalg.power_iteration(a, 4, seed=5, method="lanczos", basis_size=6)
+    np.testing.assert_allclose(vals, w, rtol=1e-12)
+    np.testing.assert_allclose(vecs, v, atol=1e-8)
+    assert small.converged and small.basis_size == 6 and small.restarts > 5
+    assert small.rayleigh_ritz_steps == small.restarts + 1
+    _, _, big = ht.linalg.power_iteration(a, 4, seed=5, method="lanczos", basis_size=40)
+    assert big.converged and big.restarts < small.restarts
+
+
+def test_lanczos_non_convergence_warns_and_stops():
+    a = spectrum_matrix(100, np.r_[1.0, 0.999999, 0.5 ** np.arange(98)], seed=28)
+    calls = []
+
+    def op(v):
+        calls.append(v.shape[1])
+        return a @ v
+
+    with pytest.warns(ConvergenceWarning, match=r"lanczos\) did not converge in 7 iterations"):
+        vals, vecs, info = ht.linalg.power_iteration(op, 2, n=100, max_iter=7, seed=0)
+    assert info.iterations == 7 and not info.converged and calls == [1] * 7 + [2]
+    assert vals.shape == (2,) and vecs.shape == (100, 2)
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(2), atol=1e-12)
+    with pytest.warns(ConvergenceWarning):  # fewer steps than k: orthonormal fill-in columns
+        _, vecs, info = ht.linalg.power_iteration(a, 4, max_iter=2, seed=0, method="lanczos")
+    np.testing.assert_allclose(vecs.T @ vecs, np.eye(4), atol=1e-12)
+
+
+def test_lanczos_errors():
+    a = spectrum_matrix(10, np.arange(10.0), seed=29)
+    for A, kw in (_as_kind(a, "dense"), _as_kind(a, "sparse"), _as_kind(a, "operator")):
+        with pytest.raises(ValueError, match="k=11 must be between 1 and n=10"):
+            ht.linalg.power_iteration(A, 11, method="lanczos", **kw)
+    with pytest.raises(ValueError, match="square"):
+        ht.linalg.power_iteration(np.ones((3, 4)), 1, method="lanczos")
+    nonsym = a.copy()
+    nonsym[0, 1] += 1.0
+    for A, kw in (_as_kind(nonsym, "dense"), _as_kind(nonsym, "sparse")):
+        with pytest.raises(ValueError, match="not symmetric"):
+            ht.linalg.power_iteration(A, 2, method="lanczos", **kw)
+    big = spectrum_matrix(200, 0.9 ** np.arange(200), seed=30)
+    big[0, 5] += 0.3
+    with pytest.raises(ValueError, match="not symmetric"):  # caught inside the iteration
+        ht.linalg.power_iteration(lambda v: big @ v, 2, n=200, method="lanczos")
+    bad = a.copy()
+    bad[3, 3] = np.nan
+    for A, kw in (_as_kind(bad, "dense"), _as_kind(bad, "sparse"), _as_kind(bad, "operator")):
+        with pytest.raises(NonFiniteError):
+            ht.linalg.power_iteration(A, 2, method="lanczos", **kw)
+    with pytest.raises(ValueError, match="operator returned shape"):
+        ht.linalg.power_iteration(lambda v: v[:5], 2, n=10, method="lanczos")
+
+    def boom(v):
+        raise RuntimeError("operator failed")
+
+    with pytest.raises(RuntimeError, match="operator failed"):
+        ht.linalg.power_iteration(boom, 2, n=10, method="lanczos")
+
+
+def test_lanczos_deterministic_with_seed():
+    a = _random_sparse_symmetric(2000, 31, 20.0 * 0.9 ** np.arange(5))
+    r1 = ht.linalg.power_iteration(a, 5, seed=7)
+    r2 = ht.linalg.power_iteration(a, 5, seed=np.random.default_rng(7))
+    np.testing.assert_array_equal(r1[0], r2[0])
+    np.testing.assert_array_equal(r1[1], r2[1])
+    assert r1[2].iterations == r2[2].iterations

@@ -74,6 +74,18 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
                     c, checked(ldc, "ldc"));
 }
 
+void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a,
+          std::int64_t lda, const float* x, float beta, float* y) {
+  scipy_cblas_sgemv(CblasRowMajor, op(trans), checked(m, "m"), checked(n, "n"), alpha, a,
+                    checked(lda, "lda"), x, 1, beta, y, 1);
+}
+
+void gemv(bool trans, std::int64_t m, std::int64_t n, double alpha, const double* a,
+          std::int64_t lda, const double* x, double beta, double* y) {
+  scipy_cblas_dgemv(CblasRowMajor, op(trans), checked(m, "m"), checked(n, "n"), alpha, a,
+                    checked(lda, "lda"), x, 1, beta, y, 1);
+}
+
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           std::complex<float> alpha, const std::complex<float>* a, std::int64_t lda,
           const std::complex<float>* b, std::int64_t ldb, std::complex<float> beta,

@@ -11,6 +11,7 @@
 #include "hetensor/common/blas.hpp"
 #include "hetensor/common/error.hpp"
 #include "hetensor/common/parallel.hpp"
+#include "hetensor/nn/step_gemm.hpp"
 
 namespace hetensor::linalg {
 
@@ -147,6 +148,9 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
   const double eps = static_cast<double>(std::numeric_limits<T>::epsilon());
   const double sym_tol = 10.0 * std::sqrt(eps);
 
+  // All parallelism is ours (threaded operator products and row loops): OpenBLAS's pool
+  // would spin on the cores between its calls, taking them from the other steps.
+  const blas::ScopedSingleThread single_threaded_blas;
   PowerIterationResult out;
   check_finite_block(vb.data(), n * p);
   if (!orthonormalize(vb, n, p, scratch)) ++out.fallbacks;
@@ -369,6 +373,22 @@ void csr_matmat(const CsrView<T, I>& a, const T* x, int64_t p, T* y, int threads
 }
 
 template <typename T>
+void dense_matmat(const T* a, int64_t n, const T* v, int64_t p, T* w, int threads) {
+  // nn::step_gemm's register-tiled kernel over V packed once (n x p, cached: ~n p 8 bytes),
+  // A streamed once: OpenBLAS's GEMM re-packs all of A (n x n) on every call, which cost more
+  // than its arithmetic for this shape (p << n). Blocks of at least 64 rows per thread.
+  const nn::PackedWeights<T> packed(n, p, v, p, false);
+  const int64_t t = std::max<int64_t>(
+      1, std::min<int64_t>(threads > 0 ? threads : default_num_threads(), n / 64));
+  parallel_for(
+      n,
+      [&](int64_t r0, int64_t r1) {
+        nn::step_gemm(r1 - r0, a + r0 * n, n, packed, false, w + r0 * p, p);
+      },
+      static_cast<int>(t));
+}
+
+template <typename T>
 double dense_max_asymmetry(const T* a, int64_t n) {
   constexpr int64_t kBlock = 64;
   double worst = 0.0;
@@ -434,6 +454,7 @@ double csr_asymmetry_probe(const CsrView<T, I>& a, int threads) {
                                                    T*, double, int64_t, T*, T*, double*,      \
                                                    int64_t);                                  \
   template double dense_max_asymmetry<T>(const T*, int64_t);                                  \
+  template void dense_matmat<T>(const T*, int64_t, const T*, int64_t, T*, int);               \
   template void csr_matmat<T, std::int32_t>(const CsrView<T, std::int32_t>&, const T*,         \
                                             int64_t, T*, int);                                \
   template void csr_matmat<T, std::int64_t>(const CsrView<T, std::int64_t>&, const T*,         \

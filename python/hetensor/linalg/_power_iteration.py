@@ -1,5 +1,5 @@
-"""Block power iteration (plain or Chebyshev-filtered): the k dominant eigenpairs of a
-symmetric operator."""
+"""The k dominant eigenpairs of a symmetric operator: thick-restart Lanczos, or block power
+iteration (plain or Chebyshev-filtered)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from ..errors import ConvergenceWarning, InvalidDtypeError, NonFiniteError
 __all__ = ["PowerIterationInfo", "power_iteration"]
 
 _DEFAULT_DEGREE = 8  # Chebyshev filter degree: products per Rayleigh-Ritz step
+_MIN_BASIS = 20  # Lanczos basis size floor (as ARPACK's ncv = max(2k + 1, 20))
 
 
 @dataclass(frozen=True)
@@ -26,30 +27,39 @@ class PowerIterationInfo:
     Attributes
     ----------
     iterations : int
-        Operator applications (``A @ V`` block products) performed, filter steps included.
+        Operator applications performed: ``A @ V`` block products (filter steps included)
+        for the block methods, Lanczos steps (``A @ v``, one vector each) for ``"lanczos"``.
     converged : bool
-        Whether the largest column change fell below ``tol`` before ``max_iter``.
+        Whether the stopping test (see ``tol``) passed before ``max_iter``.
     residual_norms : numpy.ndarray
         ``||A v_i - lambda_i v_i||`` for each returned pair (float64, shape ``(k,)``).
     max_change : float
-        Largest change of any of the k eigenvector columns (signs aligned) at the last
-        iteration; ``inf`` after a single iteration.
+        Block methods: largest change of any of the k eigenvector columns (signs aligned) at
+        the last iteration (``inf`` after a single iteration). ``"lanczos"``: largest
+        relative Ritz residual estimate ``|beta_m s_{m,i}| / |theta_i|`` at the end.
     tol : float
         The tolerance applied (``tol``, raised to ``64 * eps`` of the dtype if below it).
     block_size : int
-        Columns iterated (``k`` plus oversampling).
+        Columns iterated (``k`` plus oversampling); 1 for ``"lanczos"``.
     householder_fallbacks : int
         Orthonormalisations where CholeskyQR2 met a rank-deficient block and Householder QR
         took over (non-zero e.g. when ``A`` has rank below the block size).
     matvecs : int
-        Single-vector products, ``iterations * block_size`` (comparable with the operator
-        applications of a Lanczos solver such as ``scipy.sparse.linalg.eigsh``).
+        Single-vector products (comparable with the operator applications of
+        ``scipy.sparse.linalg.eigsh``): ``iterations * block_size`` for the block methods;
+        for ``"lanczos"`` the Lanczos steps plus the ``k`` products of the final residual
+        check.
     rayleigh_ritz_steps : int
-        Rayleigh-Ritz steps (outer iterations); equal to ``iterations`` for ``method="power"``.
+        Rayleigh-Ritz steps: outer iterations (equal to ``iterations`` for ``"power"``), or
+        basis fills for ``"lanczos"`` (``restarts + 1``).
     method : str
-        ``"chebyshev"`` or ``"power"``.
+        ``"lanczos"``, ``"chebyshev"`` or ``"power"``.
     filter_degree : int
-        Chebyshev filter degree used (1 for ``method="power"``).
+        Chebyshev filter degree used (1 for ``"power"`` and ``"lanczos"``).
+    basis_size : int
+        Lanczos basis size ``m`` (vectors held before a thick restart); 0 otherwise.
+    restarts : int
+        Lanczos thick restarts (the one that injects the check vector included); 0 otherwise.
     """
 
     iterations: int
@@ -63,6 +73,8 @@ class PowerIterationInfo:
     rayleigh_ritz_steps: int = 0
     method: str = "power"
     filter_degree: int = 1
+    basis_size: int = 0
+    restarts: int = 0
 
 
 def _dtype_of(dtype: Any) -> np.dtype:
@@ -93,55 +105,69 @@ def power_iteration(
     n: int | None = None,
     dtype: Any = None,
     check_symmetric: bool = True,
-    method: Literal["auto", "chebyshev", "power"] = "auto",
+    method: Literal["auto", "lanczos", "chebyshev", "power"] = "auto",
     filter_degree: int | None = None,
+    basis_size: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, PowerIterationInfo]:
     """The ``k`` dominant (largest-magnitude) eigenpairs of a symmetric matrix or operator.
 
-    Block subspace iteration with a Rayleigh-Ritz step on every iterate, in C++. With
-    ``method="power"`` each step is the plain power step ``V <- orth(A V)`` (the seed
-    algorithm). With ``method="chebyshev"`` (the default for sparse and matrix-free ``A``) it
-    is ``V <- orth(p_m(A) V)`` with
-    ``p_m(x) = T_m(x / c)`` (rescaled), the degree-``m`` Chebyshev polynomial: at most 1 in
-    magnitude on ``[-c, c]``, ``c`` being the ``(k+1)``-th largest ``|Ritz value|`` (the
-    guard columns beyond ``k`` estimate the extent of the unwanted spectrum), and growing
-    fastest outside it, for positive and negative eigenvalues alike: the wanted components
-    grow by
-    ``cosh(m * arccosh(|lambda| / c))`` per filter instead of ``(|lambda| / c)^m``, so the
-    same accuracy takes far fewer products when ``|lambda_k|`` is close to the rest of the
-    spectrum. Only products with ``A`` are needed, so it works for dense, sparse and
-    matrix-free operators alike. ``orth`` is CholeskyQR2 (BLAS-3), with Householder QR when
-    the block is numerically rank deficient. The iteration stops when the largest change of
-    any of the ``k`` eigenvector columns (signs aligned) between Rayleigh-Ritz steps is below
-    ``tol``, or after ``max_iter`` operator applications, with a
-    :class:`~hetensor.errors.ConvergenceWarning`.
+    Three methods, all in C++ and all needing only products with ``A`` (dense, sparse and
+    matrix-free operators alike), for positive and negative eigenvalues (``|lambda|``
+    ordering):
+
+    - ``"lanczos"`` (the default for sparse and matrix-free ``A``): thick-restart Lanczos
+      with full reorthogonalisation. The basis (at most ``basis_size`` vectors) is kept
+      orthonormal by classical Gram-Schmidt against all of it (BLAS GEMV, repeated when the
+      first pass removed over 30% of the vector: "twice is enough"); when it is full, the
+      Ritz pairs of ``T = Q^T A Q`` are tested and the basis restarts from the Ritz vectors
+      of largest ``|theta|`` (``k + (m - k) // 2`` of them) and the last Lanczos vector. One
+      Krylov sequence holds one vector per eigenvalue, so an exactly repeated eigenvalue's
+      other copies would be missed: after convergence the basis is continued from a random
+      vector orthogonal to the ``k`` Ritz vectors (one more basis fill), which brings a
+      missing copy in; repeated until such a check brings nothing new. Single-vector
+      products: the fewest passes over ``A``.
+    - ``"power"`` (the default for dense arrays): the seed's block power iteration
+      ``V <- orth(A V)`` with a Rayleigh-Ritz step on every iterate. For a dense matrix a
+      block product costs about one matrix-vector product (both stream ``A`` once), and a
+      block of ``2k`` converges in a few dozen of them.
+    - ``"chebyshev"``: the same block iteration with each power step replaced by a
+      degree-``m`` Chebyshev polynomial ``p_m(A)`` that damps ``[-c, c]`` (``c`` estimated
+      from the guard columns beyond ``k``) and grows fastest outside it.
+
+    The block methods orthonormalise by CholeskyQR2 (BLAS-3), with Householder QR when the
+    block is numerically rank deficient.
 
     Parameters
     ----------
     A : ndarray, scipy.sparse matrix/array, LinearOperator or callable
-        Symmetric ``(n, n)`` operator. Dense arrays use BLAS GEMM; sparse input is converted
-        to CSR and multiplied in C++ on all cores; a ``scipy.sparse.linalg.LinearOperator``
-        (``A.matmat``) or a callable ``f(V) -> A @ V`` on ``(n, p)`` blocks is matrix-free
-        (give ``n`` for a plain callable).
+        Symmetric ``(n, n)`` operator. Dense arrays use our threaded block kernel (GEMV for
+        Lanczos); sparse input is converted to CSR and multiplied in C++ on all cores; a
+        ``scipy.sparse.linalg.LinearOperator`` (``A.matmat``) or a callable
+        ``f(V) -> A @ V`` on ``(n, p)`` blocks is matrix-free (give ``n`` for a plain
+        callable; ``"lanczos"`` calls it with ``(n, 1)`` blocks, and once with ``(n, k)``
+        for the final residuals).
     k : int
         Number of eigenpairs, ``1 <= k <= n``.
     tol : float
-        Stopping tolerance on the largest column change (2-norm of ``v_new - v_old``).
-        It cannot go below rounding noise: values below ``64 * eps`` of the dtype
-        (1.4e-14 for float64, 7.6e-6 for float32) are raised to it.
+        Stopping tolerance. Block methods: on the largest column change (2-norm of
+        ``v_new - v_old``) between Rayleigh-Ritz steps. ``"lanczos"``: on every wanted Ritz
+        pair's relative residual estimate, ``||A v - theta v|| <= tol * |theta|`` (``tol``
+        times ``eps^(2/3) ||A||`` for ``theta`` near 0); the default ``1e-10`` gives
+        eigenvectors as accurate as ``scipy.sparse.linalg.eigsh(tol=0)`` up to rounding
+        when the eigen-gap is not tiny. Values below ``64 * eps`` of the dtype (1.4e-14
+        for float64, 7.6e-6 for float32) are raised to it.
     max_iter : int
-        Most operator applications (block products, filter steps included); the iteration
-        never runs longer (the last filter is shortened to fit).
+        Most operator applications: block products (filter steps included) for the block
+        methods, Lanczos steps for ``"lanczos"``. The iteration never runs longer.
     seed : int, numpy.random.Generator or None
-        Seed of the random start block (``numpy.random.default_rng(seed)``).
+        Seed of the random start block or vector (``numpy.random.default_rng(seed)``) and
+        of the vectors Lanczos injects.
     block_size : int, optional
-        Columns iterated, ``k <= block_size <= n``. Extra columns speed convergence from
-        rate ``|lambda_{k+1}/lambda_k|`` to ``|lambda_{p+1}/lambda_k|`` at the cost of wider
-        products, and give the Chebyshev filter its estimate of the unwanted spectrum (with
-        ``block_size == k`` it falls back to power steps). Default ``min(n, 2k)`` for dense
-        input (products read ``A`` once whatever the width); otherwise ``min(n, k + max(2,
-        k // 4))`` for ``"chebyshev"`` and ``k`` for ``"power"`` (sparse products cost in
-        proportion to the width).
+        Block methods: columns iterated, ``k <= block_size <= n``. Extra columns speed
+        convergence from rate ``|lambda_{k+1}/lambda_k|`` to ``|lambda_{p+1}/lambda_k|`` and
+        give the Chebyshev filter its estimate of the unwanted spectrum. Default
+        ``min(n, 2k)`` for dense input; otherwise ``min(n, k + max(2, k // 4))`` for
+        ``"chebyshev"`` and ``k`` for ``"power"``.
     n : int, optional
         Order of a plain callable operator (ignored otherwise).
     dtype : numpy dtype, optional
@@ -149,19 +175,21 @@ def power_iteration(
         else float64.
     check_symmetric : bool
         Dense input is checked for ``max|A - A.T| <= sqrt(eps) max|A|``; sparse input with
-        four random probe vectors (``|u^T A v - v^T A u|`` against rounding, one extra pass
-        over ``A`` instead of a transpose); a ``ValueError`` says which. Every iterate's
-        ``V^T A V`` is also checked, for all operator kinds (free, and the only check for
-        matrix-free operators). ``False`` skips the explicit dense/sparse check.
-    method : {"auto", "chebyshev", "power"}
-        Chebyshev-filtered subspace iteration or plain block power iteration. ``"auto"``
-        (default) picks power steps for dense arrays (a block of ``2k`` with Rayleigh-Ritz
-        converges in a few dozen BLAS-3 products there, fewer than a filter spends) and the
-        filter for sparse and matrix-free operators (fewer passes over ``A``); an explicit
-        ``filter_degree`` selects the filter.
+        four random probe vectors (``|u^T A v - v^T A u|`` against rounding); a
+        ``ValueError`` says which. The iterations also check symmetry for free (``V^T A V``
+        for the block methods, ``q_i^T A q_j`` against ``q_j^T A q_i`` for Lanczos), the
+        only check for matrix-free operators. ``False`` skips the explicit check.
+    method : {"auto", "lanczos", "chebyshev", "power"}
+        ``"auto"`` (default): ``"power"`` for dense arrays, ``"lanczos"`` for sparse and
+        matrix-free operators (see the README's benchmark table for the measurements);
+        an explicit ``filter_degree`` selects ``"chebyshev"``, an explicit ``block_size``
+        a block method (``"power"`` for dense, ``"chebyshev"`` otherwise).
     filter_degree : int, optional
         Degree ``m >= 2`` of the Chebyshev filter (``m`` products per Rayleigh-Ritz step;
         default 8). Only with ``method="chebyshev"``.
+    basis_size : int, optional
+        Lanczos basis size ``m``, ``k < m`` (or ``m = n``): vectors held before a thick
+        restart. Default ``min(n, max(2k + 1, 20))``. Only with ``method="lanczos"``.
 
     Returns
     -------
@@ -171,31 +199,43 @@ def power_iteration(
         Orthonormal eigenvectors as columns; the sign of each is fixed so that its entry of
         largest magnitude is positive (the first such entry on ties).
     info : PowerIterationInfo
-        Iterations, convergence flag and residual norms ``||A v - lambda v||``.
+        Iterations, matvecs, convergence flag and residual norms ``||A v - lambda v||``
+        (computed explicitly at the end).
 
     Raises
     ------
     ValueError
-        Non-square or non-symmetric ``A``, ``k`` outside ``[1, n]``, bad ``tol``/``max_iter``.
+        Non-square or non-symmetric ``A``, ``k`` outside ``[1, n]``, bad ``tol``,
+        ``max_iter``, ``block_size``, ``basis_size`` or ``method``.
     hetensor.errors.NonFiniteError
         NaN or infinity in ``A`` or in the operator's output.
     hetensor.errors.InvalidDtypeError
         Complex or non-numeric input.
 
+    Warns
+    -----
+    hetensor.errors.ConvergenceWarning
+        When ``max_iter`` operator applications did not reach ``tol``.
+
     Examples
     --------
     >>> import numpy as np
+    >>> import scipy.sparse as sp
     >>> import hetensor as ht
     >>> rng = np.random.default_rng(0)
     >>> Q, _ = np.linalg.qr(rng.standard_normal((50, 50)))
     >>> A = (Q * 0.8 ** np.arange(50)) @ Q.T
     >>> vals, vecs, info = ht.linalg.power_iteration(A, 3, seed=1)
-    >>> np.allclose(vals, [1.0, 0.8, 0.64]), info.converged
-    (True, True)
+    >>> np.allclose(vals, [1.0, 0.8, 0.64]), info.converged, info.method
+    (True, True, 'power')
     >>> bool(np.all(info.residual_norms < 1e-8))
     True
-    >>> _, _, plain = ht.linalg.power_iteration(A, 3, seed=1, method="power")
-    >>> info.iterations < plain.iterations
+    >>> S = sp.csr_matrix(A * (np.abs(A) > 0.02))  # a sparse symmetric matrix
+    >>> vals, vecs, info = ht.linalg.power_iteration(S, 3, seed=1)
+    >>> info.method, info.converged, bool(np.all(info.residual_norms < 1e-8))
+    ('lanczos', True, True)
+    >>> w = np.linalg.eigvalsh(S.toarray())
+    >>> np.allclose(vals, w[np.argsort(-np.abs(w))][:3])
     True
     """
     if not isinstance(k, numbers.Integral) or isinstance(k, bool):
@@ -205,15 +245,21 @@ def power_iteration(
     if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
         raise ValueError(f"tol must be a positive finite number, got {tol!r}")
 
-    if method not in ("auto", "chebyshev", "power"):
-        raise ValueError(f"method must be 'auto', 'chebyshev' or 'power', got {method!r}")
+    if method not in ("auto", "lanczos", "chebyshev", "power"):
+        raise ValueError(
+            f"method must be 'auto', 'lanczos', 'chebyshev' or 'power', got {method!r}"
+        )
     kind, order, dt = _classify(A, n, dtype)
     if method == "auto":
-        dense_power = kind == "dense" and filter_degree is None
-        method = "power" if dense_power else "chebyshev"
+        if filter_degree is not None:
+            method = "chebyshev"
+        elif kind == "dense":
+            method = "power"
+        else:
+            method = "lanczos" if block_size is None else "chebyshev"
     if filter_degree is None:
         degree = _DEFAULT_DEGREE if method == "chebyshev" else 1
-    elif method == "power":
+    elif method != "chebyshev":
         raise ValueError("filter_degree applies to method='chebyshev' only")
     elif (
         not isinstance(filter_degree, numbers.Integral)
@@ -223,10 +269,20 @@ def power_iteration(
         raise ValueError(f"filter_degree must be an integer >= 2, got {filter_degree!r}")
     else:
         degree = int(filter_degree)
+    if basis_size is not None and method != "lanczos":
+        raise ValueError("basis_size applies to method='lanczos' only")
+    if block_size is not None and method == "lanczos":
+        raise ValueError("block_size applies to the block methods ('power', 'chebyshev')")
 
     k = int(k)
     if not 1 <= k <= order:
         raise ValueError(f"k={k} must be between 1 and n={order} (the matrix order)")
+    tol_used = max(float(tol), 64.0 * float(np.finfo(dt).eps))
+    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    if method == "lanczos":
+        return _lanczos(
+            A, kind, order, dt, k, tol_used, int(max_iter), rng, basis_size, check_symmetric
+        )
     if block_size is None:
         if kind == "dense":
             p = min(order, 2 * k)
@@ -236,41 +292,21 @@ def power_iteration(
         p = int(block_size)
         if not k <= p <= order:
             raise ValueError(f"block_size={p} must be between k={k} and n={order}")
-    tol_used = max(float(tol), 64.0 * float(np.finfo(dt).eps))
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
     v0 = rng.standard_normal((order, p)).astype(dt)
     lin = _core.linalg
 
     if kind == "dense":
-        a = np.ascontiguousarray(A, dtype=dt)
         vals, vecs, raw = lin.power_iteration_dense(
-            a, v0, k, tol_used, int(max_iter), check_symmetric, degree
+            _dense(A, dt), v0, k, tol_used, int(max_iter), check_symmetric, degree
         )
     elif kind == "sparse":
-        csr = A.tocsr()
-        if not csr.has_canonical_format:
-            csr = csr.copy()
-            csr.sum_duplicates()
-        data = np.ascontiguousarray(csr.data, dtype=dt)
-        if not np.isfinite(data).all():
-            raise NonFiniteError("A holds NaN or infinity")
-        itype = np.int32 if csr.indices.dtype == np.int32 else np.int64
+        indptr, indices, data = _csr(A, dt)
         vals, vecs, raw = lin.power_iteration_csr(
-            np.ascontiguousarray(csr.indptr, dtype=itype),
-            np.ascontiguousarray(csr.indices, dtype=itype),
-            data,
-            order,
-            v0,
-            k,
-            tol_used,
-            int(max_iter),
-            check_symmetric,
-            degree,
+            indptr, indices, data, order, v0, k, tol_used, int(max_iter), check_symmetric, degree
         )
     else:
-        matmat = _operator_matmat(A)
         vals, vecs, raw = lin.power_iteration_operator(
-            matmat, order, v0, k, tol_used, int(max_iter), degree
+            _operator_matmat(A), order, v0, k, tol_used, int(max_iter), degree
         )
 
     info = PowerIterationInfo(
@@ -295,6 +331,95 @@ def power_iteration(
             stacklevel=2,
         )
     return vals, vecs, info
+
+
+def _lanczos(
+    A: Any,
+    kind: str,
+    order: int,
+    dt: np.dtype,
+    k: int,
+    tol: float,
+    max_iter: int,
+    rng: np.random.Generator,
+    basis_size: int | None,
+    check_symmetric: bool,
+) -> tuple[np.ndarray, np.ndarray, PowerIterationInfo]:
+    """method='lanczos': validates the basis size and runs the C++ kernel for A's kind."""
+    if basis_size is None:
+        m = min(order, max(2 * k + 1, _MIN_BASIS))
+    elif (
+        not isinstance(basis_size, numbers.Integral)
+        or isinstance(basis_size, bool)
+        or not (k < basis_size <= order or basis_size == order >= k)
+    ):
+        raise ValueError(
+            f"basis_size={basis_size!r} must be an integer with k={k} < basis_size <= "
+            f"n={order} (or equal to n)"
+        )
+    else:
+        m = int(basis_size)
+    v0 = rng.standard_normal(order).astype(dt)
+    inject_seed = int(rng.integers(0, 2**63 - 1))
+    lin = _core.linalg
+    if kind == "dense":
+        vals, vecs, raw = lin.lanczos_dense(
+            _dense(A, dt), v0, k, m, tol, max_iter, check_symmetric, inject_seed
+        )
+    elif kind == "sparse":
+        indptr, indices, data = _csr(A, dt)
+        vals, vecs, raw = lin.lanczos_csr(
+            indptr, indices, data, order, v0, k, m, tol, max_iter, check_symmetric, inject_seed
+        )
+    else:
+        vals, vecs, raw = lin.lanczos_operator(
+            _operator_matmat(A), order, v0, k, m, tol, max_iter, inject_seed
+        )
+    info = PowerIterationInfo(
+        iterations=int(raw["iterations"]),
+        converged=bool(raw["converged"]),
+        residual_norms=np.asarray(raw["residual_norms"]),
+        max_change=float(raw["max_change"]),
+        tol=tol,
+        block_size=1,
+        householder_fallbacks=0,
+        matvecs=int(raw["matvecs"]),
+        rayleigh_ritz_steps=int(raw["restarts"]) + 1,
+        method="lanczos",
+        filter_degree=1,
+        basis_size=int(raw["basis_size"]),
+        restarts=int(raw["restarts"]),
+    )
+    if not info.converged:
+        warnings.warn(
+            f"power_iteration (lanczos) did not converge in {info.iterations} iterations: "
+            f"largest relative Ritz residual estimate {info.max_change:.3g} > tol {tol:.3g} "
+            "(raise max_iter or basis_size)",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return vals, vecs, info
+
+
+def _dense(A: Any, dt: np.dtype) -> np.ndarray:
+    return np.ascontiguousarray(A, dtype=dt)
+
+
+def _csr(A: Any, dt: np.dtype) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays of a scipy.sparse matrix in canonical form (sorted, no duplicates)."""
+    csr = A.tocsr()
+    if not csr.has_canonical_format:
+        csr = csr.copy()
+        csr.sum_duplicates()
+    data = np.ascontiguousarray(csr.data, dtype=dt)
+    if not np.isfinite(data).all():
+        raise NonFiniteError("A holds NaN or infinity")
+    itype = np.int32 if csr.indices.dtype == np.int32 else np.int64
+    return (
+        np.ascontiguousarray(csr.indptr, dtype=itype),
+        np.ascontiguousarray(csr.indices, dtype=itype),
+        data,
+    )
 
 
 def _classify(A: Any, n: int | None, dtype: Any) -> tuple[str, int, np.dtype]:

@@ -43,6 +43,12 @@ void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64
           double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
           double beta, double* c, std::int64_t ldc);
 
+// Row-major y = alpha * op(A) x + beta * y, A m x n (before op) with row stride lda.
+void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a,
+          std::int64_t lda, const float* x, float beta, float* y);
+void gemv(bool trans, std::int64_t m, std::int64_t n, double alpha, const double* a,
+          std::int64_t lda, const double* x, double beta, double* y);
+
 // Complex row-major GEMM (op = transpose without conjugation, as above).
 void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
           std::complex<float> alpha, const std::complex<float>* a, std::int64_t lda,

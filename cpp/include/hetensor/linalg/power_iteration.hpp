@@ -12,6 +12,10 @@
 // block's condition number stays below ~eps^-1/2; when a Cholesky pivot says the block is
 // numerically rank deficient (e.g. A has rank < p) it falls back to Householder QR (LAPACK
 // geqrf/orgqr), which is unconditionally stable.
+//
+// Also here: thick-restart Lanczos (lanczos(), implemented in lanczos.cpp), the method that
+// needs the fewest passes over a sparse or matrix-free A, and the threaded operator products
+// both use (dense block kernel, dense GEMV, CSR).
 
 #include <cstdint>
 #include <functional>
@@ -57,6 +61,56 @@ PowerIterationResult power_iteration(std::int64_t n, std::int64_t k, std::int64_
                                      const MatMat<T>& matmat, T* v, double tol,
                                      std::int64_t max_iter, T* eigvals, T* eigvecs,
                                      double* residuals, std::int64_t filter_degree = 1);
+
+// W = A V for a dense row-major n x n matrix A and row-major V, W (n x p): W's rows split over
+// up to `threads` threads (<= 0: default), V packed once for a register-tiled kernel
+// (nn::step_gemm) that streams A once; no OpenBLAS call, so no packing of A and no pool.
+template <typename T>
+void dense_matmat(const T* a, std::int64_t n, const T* v, std::int64_t p, T* w, int threads = 0);
+
+// W = A V for row-major n x p blocks V and W of any width p >= 1 (p = 1 is a matvec).
+template <typename T>
+using BlockOp = std::function<void(const T* v, std::int64_t p, T* w)>;
+
+struct LanczosResult {
+  std::int64_t steps = 0;       // Lanczos steps: single-vector operator applications
+  std::int64_t restarts = 0;    // thick restarts (the injection of the check vector included)
+  std::int64_t matvecs = 0;     // steps + k (the explicit residuals at the end)
+  bool converged = false;
+  double max_estimate = 0.0;    // largest |beta s_i| / max(|theta_i|, floor) at the end
+  std::int64_t basis_size = 0;  // m
+};
+
+// Thick-restart Lanczos (Wu & Simon 2000) for the k largest-|lambda| eigenpairs of a
+// symmetric operator. The basis Q (up to m vectors of length n, rows of a matrix) is kept
+// orthonormal by classical Gram-Schmidt against all of it (BLAS GEMV over row slices on our
+// threads), repeated when the first pass removed more than 30% of the vector's norm (DGKS:
+// "twice is enough"); T = Q^T A Q is filled from the Gram-Schmidt coefficients. When the
+// basis holds m vectors, T's eigenpairs (theta_i, s_i) give Ritz pairs with residual norms
+// |beta_m s_{m,i}|; done when every one of the k wanted ones (largest |theta|) is at most
+// tol * max(|theta_i|, eps^(2/3) ||T||); otherwise the basis restarts from the
+// keep = k + (m - k) / 2 Ritz vectors of largest |theta| plus the last Lanczos vector. A
+// single Krylov sequence holds one vector per eigenvalue, so an exactly repeated eigenvalue's
+// other copies would be missed: on convergence the k Ritz vectors are kept and the basis is
+// continued from a random vector orthogonal to them (a check cycle of at least 10 new
+// vectors; a missing eigenvalue shows up as a new wanted Ritz value there), repeated until a
+// check brings nothing new (one more copy of each repeated eigenvalue per check). When the Krylov space becomes
+// invariant (beta ~ 0, e.g. k close to n) it continues from a random orthogonal vector.
+// max_steps bounds the Lanczos steps. v0: start vector (n, any non-zero). Outputs as
+// power_iteration: eigvals (k, largest |lambda| first), eigvecs (n x k row-major, each
+// column's largest-|.| entry positive), residuals (k, ||A x - lambda x|| from one block
+// product A X). Throws std::invalid_argument when A proves non-symmetric (the Gram-Schmidt
+// coefficient q_{j-1}^T A q_j differs from beta_{j-1} = q_j^T A q_{j-1} by more than
+// 10 sqrt(eps) ||T||), hetensor::NonFiniteError when A q is not finite.
+template <typename T>
+LanczosResult lanczos(std::int64_t n, std::int64_t k, std::int64_t m, const BlockOp<T>& op,
+                      const T* v0, double tol, std::int64_t max_steps, std::uint64_t seed,
+                      T* eigvals, T* eigvecs, double* residuals);
+
+// y = A x for a dense row-major n x n matrix: row blocks on up to `threads` threads (<= 0:
+// default), one single-threaded GEMV each.
+template <typename T>
+void dense_matvec(const T* a, std::int64_t n, const T* x, T* y, int threads = 0);
 
 // Y = A X for a CSR matrix A (n_rows x n_cols) and row-major X (n_cols x p), Y (n_rows x p),
 // on up to `threads` threads (<= 0: default).

@@ -109,16 +109,6 @@ void random_fill(T* w, int64_t n, std::uint64_t& state) {
   }
 }
 
-template <typename T>
-void check_finite(const T* w, int64_t n) {
-  for (int64_t i = 0; i < n; ++i) {
-    if (!std::isfinite(w[i])) {
-      throw NonFiniteError("A @ v is not finite (NaN or infinity in the operator's output, "
-                           "entry " + std::to_string(i) + ")");
-    }
-  }
-}
-
 }  // namespace
 
 template <typename T>
@@ -160,7 +150,7 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
 
   // Start vector.
   std::copy(v0, v0 + n, q.begin());
-  check_finite(q.data(), n);
+  require_finite(q.data(), n, "A @ v");
   double nrm = std::sqrt(norm2_of(sl, q.data()));
   if (!(nrm > 0.0)) {
     random_fill(q.data(), n, rng);
@@ -235,7 +225,7 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
     op(q.data() + j * n, 1, w);
     ++out.steps;
     restarted = false;
-    check_finite(w, n);
+    require_finite(w, n, "A @ v");
     const double before = norm2_of(sl, w);
     std::fill(coef.begin(), coef.end(), 0.0);
     double after = cgs_pass(sl, q.data(), j + 1, w, coef, partial, hbuf);
@@ -363,7 +353,7 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
   std::vector<T> ax(sz(n * k));
   op(eigvecs, k, ax.data());
   out.matvecs = out.steps + k;
-  check_finite(ax.data(), n * k);
+  require_finite(ax.data(), n * k, "A @ v");
   std::vector<double> res(sz(k), 0.0);
   for (int64_t r = 0; r < n; ++r) {
     for (int64_t c = 0; c < k; ++c) {

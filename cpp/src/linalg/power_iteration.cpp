@@ -113,16 +113,6 @@ bool orthonormalize(std::vector<T>& v, int64_t n, int64_t p, std::vector<T>& scr
   return true;
 }
 
-template <typename T>
-void check_finite_block(const T* w, int64_t count) {
-  for (int64_t i = 0; i < count; ++i) {
-    if (!std::isfinite(w[i])) {
-      throw NonFiniteError("A @ V is not finite (NaN or infinity in the operator's output, "
-                           "entry " + std::to_string(i) + ")");
-    }
-  }
-}
-
 }  // namespace
 
 template <typename T>
@@ -152,7 +142,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
   // would spin on the cores between its calls, taking them from the other steps.
   const blas::ScopedSingleThread single_threaded_blas;
   PowerIterationResult out;
-  check_finite_block(vb.data(), n * p);
+  require_finite(vb.data(), n * p, "A @ V");
   if (!orthonormalize(vb, n, p, scratch)) ++out.fallbacks;
 
   for (int64_t it = 1;; ++it) {
@@ -160,7 +150,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
     matmat(v_cur, w.data());
     out.iterations = it;
     ++out.matmats;
-    check_finite_block(w.data(), n * p);
+    require_finite(w.data(), n * p, "A @ V");
     // Rayleigh-Ritz: H = V^T A V (symmetric when A is), H = S diag(theta) S^T.
     blas::gemm(true, false, p, p, n, T(1), v_cur, p, w.data(), p, T(0), h.data(), p);
     double hmax = 0.0, asym = 0.0;
@@ -285,7 +275,7 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
       for (int64_t j = 2; j <= degree; ++j) {
         matmat(vb.data(), w.data());
         ++out.matmats;
-        check_finite_block(w.data(), n * p);
+        require_finite(w.data(), n * p, "A @ V");
         const double snext = 1.0 / (2.0 / s1 - sj);
         const T alpha = static_cast<T>(2.0 * snext / c), beta = static_cast<T>(sj * snext);
         T* __restrict yp = y_prev.data();

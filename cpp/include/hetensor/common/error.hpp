@@ -2,6 +2,8 @@
 // Domain errors thrown by the C++ core. The bindings translate each one into the class of the
 // same name in `hetensor.errors`, so Python code catches one hierarchy for both layers.
 
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -18,5 +20,17 @@ class CapacityError : public std::length_error {
  public:
   using std::length_error::length_error;
 };
+
+// Throws NonFiniteError naming `what` and the first entry of w[0, count) that is NaN or
+// infinite (e.g. a user operator's output).
+template <typename T>
+void require_finite(const T* w, std::int64_t count, const char* what) {
+  for (std::int64_t i = 0; i < count; ++i) {
+    if (!std::isfinite(w[i])) {
+      throw NonFiniteError(std::string(what) + " is not finite (NaN or infinity in the " +
+                           "operator's output, entry " + std::to_string(i) + ")");
+    }
+  }
+}
 
 }  // namespace hetensor

@@ -231,12 +231,14 @@ class Context:
             most ``bootstrap_slots`` entries: the layout replicates it over all slots), and
             only explicitly (:meth:`bootstrap`, or a model's ``refresh="server"``); arithmetic
             no longer bootstraps automatically. In exchange the setup, the keys and each
-            bootstrap are far cheaper, and with ``level_budget=(1, 1)`` or ``(2, 2)`` more
-            levels fit the ring: at ring 2^16, 128-bit, depth 6 with (1, 1) and depth 4 with
-            (2, 2), against depth 2 with (3, 3).
+            bootstrap are far cheaper, and a small ``level_budget`` becomes affordable and
+            leaves more levels: at ring 2^16, 128-bit and the default 54-bit scale, (1, 1)
+            leaves depth 5 with 3 key-switching digits (the smallest keys), (2, 2) depth 6
+            with 6 digits, (3, 3) depth 3 with 5 digits (measured).
         num_large_digits : int, optional
             Digits of hybrid key switching (OpenFHE's ``NumLargeDigits``). By default OpenFHE
-            chooses; with bootstrapping hetensor also tries 6 and keeps the smaller ring.
+            chooses; with bootstrapping hetensor also tries 3 to 10 and keeps the fewest
+            digits that reach the smallest ring.
         insecure : bool, default False
             Disable the security check (``HEStd_NotSet``, ring ``2**12`` unless given). For
             tests only: warns with :class:`~hetensor.errors.InsecureParametersWarning`.

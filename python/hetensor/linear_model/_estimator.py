@@ -647,8 +647,12 @@ class EncryptedLinearRegression(_Params, RegressorMixin, BaseEstimator):
         if ctx is not None:  # fail before the statistics' work
             self._check_depth(ctx)
             if self.refresh == "server" and len(np.shape(X)) == 2:
-                # a sparse bootstrapping setup must be able to take the weight vector
-                ctx._engine.sparse_slots(self._p(int(np.shape(X)[1])))
+                # a sparse bootstrapping setup must be able to take the weight vector, whose
+                # period is the row width fit will use (X's own, or widened for the intercept)
+                p = self._p(int(np.shape(X)[1]))
+                if isinstance(X, EncryptedArray):
+                    p = max(p, int(X._layout.pads[1]))
+                ctx._engine.sparse_slots(p)
         if self.solver == "gd":
             return self._fit_gd(X, y, sample_weight, context, refresh_client, callback)
         stats = self.statistics(X, y, sample_weight=sample_weight, context=context)

@@ -30,4 +30,5 @@ def build_info() -> dict[str, Any]:
         "cuda_devices": cuda.device_count(),
         "blas": _core.blas_config(),
         "blas_threads": _core.blas_num_threads(),
+        "simd": _core.simd_isa(),
     }

@@ -7,24 +7,30 @@
 #include <cstdint>
 #include <vector>
 
+#include "hetensor/common/simd.hpp"
+
 namespace hetensor::nn {
 
-// op(W) (k x n) in column panels of kPanel columns, each k x kPanel row-major, the last
-// panel zero-padded: a 64-byte vector pair per row of a panel.
+// op(W) (k x n) in column panels of panel() columns, each k x panel() row-major, the last
+// panel zero-padded. A panel row is two vectors of the instruction set active when packing
+// (simd::active_isa(): 64-byte vectors for AVX-512, 32 for AVX2, 16 for the baseline), and
+// step_gemm runs that set's kernel, so packing and kernel always agree.
 template <typename T>
 class PackedWeights {
  public:
-  static constexpr std::int64_t kPanel = 128 / static_cast<std::int64_t>(sizeof(T));
-
   // op(W) = W^T (trans) or W, W row-major with row stride ldw.
   PackedWeights(std::int64_t k, std::int64_t n, const T* w, std::int64_t ldw, bool trans);
 
   std::int64_t k() const { return k_; }
   std::int64_t n() const { return n_; }
+  simd::Isa isa() const { return isa_; }
+  std::int64_t panel() const { return panel_; }
   const T* data() const { return data_.data(); }
 
  private:
   std::int64_t k_, n_;
+  simd::Isa isa_;
+  std::int64_t panel_;
   std::vector<T> data_;
 };
 

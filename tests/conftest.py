@@ -38,3 +38,22 @@ def secure_ctx(he):
 @pytest.fixture
 def rng():
     return np.random.default_rng(12345)
+
+
+SIMD_ISAS = ("baseline", "avx2", "avx512")
+
+
+@pytest.fixture(params=SIMD_ISAS)
+def simd_isa(request):
+    """Caps the register-tiled kernels (recurrent step GEMM, dense power-iteration product) at
+    each instruction set in turn, so every path is tested on a machine that has it; sets this
+    CPU lacks are skipped. The cap is lifted afterwards."""
+    from hetensor import _core
+
+    native = _core.simd_isa()
+    if SIMD_ISAS.index(request.param) > SIMD_ISAS.index(native):
+        pytest.skip(f"this CPU's widest instruction set is {native}")
+    _core.set_simd_isa_cap(request.param)
+    assert _core.simd_isa() == request.param
+    yield request.param
+    _core.set_simd_isa_cap("avx512")

@@ -524,3 +524,17 @@ def test_lanczos_deterministic_with_seed():
     np.testing.assert_array_equal(r1[0], r2[0])
     np.testing.assert_array_equal(r1[1], r2[1])
     assert r1[2].iterations == r2[2].iterations
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_every_simd_path(dtype, simd_isa):
+    """The dense block product runs the step GEMM's tiles of each instruction set; n = 101
+    leaves partial row tiles and, with k = 5, a block narrower than one panel."""
+    n, k = 101, 5
+    a = spectrum_matrix(n, 0.8 ** np.arange(n), seed=3, dtype=dtype)
+    vals, vecs, info = ht.linalg.power_iteration(a, k, method="power", seed=1)
+    w, v = reference_pairs(a, k)
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    np.testing.assert_allclose(vals, w, rtol=tol, atol=tol, err_msg=simd_isa)
+    np.testing.assert_allclose(vecs, v, atol=1e-8 if dtype == np.float64 else 2e-3)
+    assert info.converged

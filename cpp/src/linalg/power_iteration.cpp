@@ -307,19 +307,35 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
 namespace {
 
 // Y[:, c0:c0+w] = A X[:, c0:c0+w] where the panel of X is stored contiguously (n_cols x w).
+// A row's products go to U partial sums per column (U W >= 4): with one sum per column a
+// narrow panel (W = 1: Lanczos's matvec) waits on each add's latency before the next, and the
+// gathers of X, which out-of-order execution would otherwise overlap, wait with it.
 template <typename T, typename I, int W>
 void csr_panel(const CsrView<T, I>& a, const T* xp, T* y, int64_t p, int64_t c0,
                int64_t begin, int64_t end) {
+  constexpr int U = W >= 4 ? 1 : (4 + W - 1) / W;
   for (int64_t i = begin; i < end; ++i) {
-    T acc[W] = {};
+    T acc[U][W] = {};
     const int64_t lo = static_cast<int64_t>(a.indptr[i]);
     const int64_t hi = static_cast<int64_t>(a.indptr[i + 1]);
-    for (int64_t jj = lo; jj < hi; ++jj) {
+    int64_t jj = lo;
+    for (; jj + U <= hi; jj += U) {
+      for (int u = 0; u < U; ++u) {
+        const T aij = a.data[jj + u];
+        const T* xr = xp + static_cast<int64_t>(a.indices[jj + u]) * W;
+        for (int c = 0; c < W; ++c) acc[u][c] += aij * xr[c];
+      }
+    }
+    for (; jj < hi; ++jj) {
       const T aij = a.data[jj];
       const T* xr = xp + static_cast<int64_t>(a.indices[jj]) * W;
-      for (int c = 0; c < W; ++c) acc[c] += aij * xr[c];
+      for (int c = 0; c < W; ++c) acc[0][c] += aij * xr[c];
     }
-    for (int c = 0; c < W; ++c) y[i * p + c0 + c] = acc[c];
+    for (int c = 0; c < W; ++c) {
+      T sum = acc[0][c];
+      for (int u = 1; u < U; ++u) sum += acc[u][c];
+      y[i * p + c0 + c] = sum;
+    }
   }
 }
 
@@ -337,13 +353,17 @@ void csr_matmat(const CsrView<T, I>& a, const T* x, int64_t p, T* y, int threads
   const int64_t budget = (int64_t{8} << 20) / static_cast<int64_t>(sizeof(T));
   int64_t width = 8;
   while (width > 1 && width * a.n_cols > budget) width /= 2;
-  std::vector<T> panel(sz(a.n_cols * std::min(width, p)));
+  // One panel holding all of X (p <= width: Lanczos's single vector, small blocks) is X itself.
+  std::vector<T> panel(p <= width ? 0 : sz(a.n_cols * width));
   for (int64_t c0 = 0; c0 < p; c0 += width) {
     const int64_t w = std::min(width, p - c0);
-    for (int64_t r = 0; r < a.n_cols; ++r) {
-      for (int64_t c = 0; c < w; ++c) panel[sz(r * w + c)] = x[r * p + c0 + c];
+    const T* xp = x;
+    if (w < p) {
+      for (int64_t r = 0; r < a.n_cols; ++r) {
+        for (int64_t c = 0; c < w; ++c) panel[sz(r * w + c)] = x[r * p + c0 + c];
+      }
+      xp = panel.data();
     }
-    const T* xp = panel.data();
     parallel_for(
         a.n_rows,
         [&](int64_t begin, int64_t end) {

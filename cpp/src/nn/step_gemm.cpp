@@ -83,10 +83,10 @@ HETENSOR_INLINE void edge_tile(int64_t rows, int64_t k, const T* a, int64_t lda,
   }
 }
 
+// C rows [0, m) over every panel of W.
 template <typename T, int kBytes, int R>
-HETENSOR_INLINE void step_gemm_impl(int64_t m, const T* a, int64_t lda,
-                                    const PackedWeights<T>& w, bool accumulate, T* c,
-                                    int64_t ldc) {
+HETENSOR_INLINE void row_block(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w,
+                               bool accumulate, T* c, int64_t ldc) {
   constexpr int64_t P = 2 * kBytes / static_cast<int64_t>(sizeof(T));  // == w.panel()
   constexpr int64_t kChunk = kChunkBytes / (2 * kBytes);
   const int64_t k = w.k(), n = w.n();
@@ -119,6 +119,27 @@ HETENSOR_INLINE void step_gemm_impl(int64_t m, const T* a, int64_t lda,
                                 cj + full_rows * ldc, ldc);
       }
     }
+  }
+}
+
+// Loop order. A recurrent step (A: a few batch rows, W: the large weight matrix) runs all its
+// rows panel by panel: W is streamed once, A re-read from L2 for each panel. When A is the
+// large operand and W small (the dense power-iteration product: n rows of n against an n x p
+// block), rows go in blocks of ~kABytes / 2, each over all panels: A is read from memory once
+// instead of once per panel (two panels for p = 16 doubles with AVX2), W from L2 per block.
+constexpr int64_t kABytes = 256 * 1024;
+
+template <typename T, int kBytes, int R>
+HETENSOR_INLINE void step_gemm_impl(int64_t m, const T* a, int64_t lda,
+                                    const PackedWeights<T>& w, bool accumulate, T* c,
+                                    int64_t ldc) {
+  const int64_t row_bytes = std::max<int64_t>(1, w.k()) * static_cast<int64_t>(sizeof(T));
+  const int64_t w_bytes = row_bytes * (w.n() + w.panel() - 1) / w.panel() * w.panel();
+  const bool blocked = m * row_bytes > kABytes && w_bytes <= kABytes;
+  const int64_t block = blocked ? std::max<int64_t>(R, kABytes / 2 / row_bytes / R * R) : m;
+  for (int64_t i0 = 0; i0 < m; i0 += block) {
+    row_block<T, kBytes, R>(std::min(block, m - i0), a + i0 * lda, lda, w, accumulate,
+                            c + i0 * ldc, ldc);
   }
 }
 

@@ -34,6 +34,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 __all__ = [
+    "BLAS_SETTLE_S",
     "REGISTRY",
     "BenchConfig",
     "Case",
@@ -157,10 +158,24 @@ def case(
     return register
 
 
+# Settle time for cases whose reference calls NumPy's threaded OpenBLAS: its workers spin for
+# 2^28 cycles (~0.1 s) after each call before sleeping (OpenBLAS's THREAD_TIMEOUT default).
+BLAS_SETTLE_S = 0.15
+
+
 def time_pair(
-    ours: Callable[[], Any], reference: Callable[[], Any], repeat: int, warmup: int = 1
+    ours: Callable[[], Any],
+    reference: Callable[[], Any],
+    repeat: int,
+    warmup: int = 1,
+    settle: float = 0.0,
 ) -> tuple[float, float]:
-    """Median seconds of ``ours`` and ``reference``, timed alternately to share the noise."""
+    """Median seconds of ``ours`` and ``reference``, timed alternately to share the noise.
+
+    ``settle`` seconds are slept (untimed) before each call: a thread pool that spins after
+    its call (OpenBLAS's workers busy-wait ~0.1 s by default, NumPy's included) would
+    otherwise hold the cores during the other side's next call.
+    """
     for _ in range(warmup):
         ours()
         reference()
@@ -168,13 +183,16 @@ def time_pair(
     b: list[float] = []
     clock = time.perf_counter
     for _ in range(max(1, repeat)):
+        time.sleep(settle)
         t0 = clock()
         ours()
         t1 = clock()
-        reference()
+        time.sleep(settle)
         t2 = clock()
+        reference()
+        t3 = clock()
         a.append(t1 - t0)
-        b.append(t2 - t1)
+        b.append(t3 - t2)
     return statistics.median(a), statistics.median(b)
 
 
@@ -187,10 +205,11 @@ def compare(
     repeat: int,
     target: Target | None = None,
     note: str = "",
+    settle: float = 0.0,
     **extras: Any,
 ) -> Row:
-    """Time ``ours`` against ``reference_fn`` and return the row."""
-    t_ours, t_ref = time_pair(ours, reference_fn, repeat)
+    """Time ``ours`` against ``reference_fn`` (see :func:`time_pair`) and return the row."""
+    t_ours, t_ref = time_pair(ours, reference_fn, repeat, settle=settle)
     return Row(name, t_ours, reference, t_ref, target, note, dict(extras))
 
 

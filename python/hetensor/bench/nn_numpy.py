@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import nn
-from . import BenchConfig, Row, Target, case, compare
+from . import BLAS_SETTLE_S, BenchConfig, Row, Target, case, compare
 
 SHAPES = [(100, 32, 64, 128), (50, 64, 256, 512)]
 
@@ -98,6 +98,7 @@ def _shape_rows(shape: tuple[int, int, int, int], repeat: int) -> list[Row]:
             reference="NumPy loop",
             repeat=repeat,
             target=Target(min_speedup=1.0),
+            settle=BLAS_SETTLE_S,
             **label,
         ),
         compare(
@@ -107,6 +108,7 @@ def _shape_rows(shape: tuple[int, int, int, int], repeat: int) -> list[Row]:
             reference="NumPy loop",
             repeat=repeat,
             target=Target(min_speedup=1.0),
+            settle=BLAS_SETTLE_S,
             **label,
         ),
     ]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..signal import conv2d_pinv
-from . import BenchConfig, Row, Target, case, compare
+from . import BLAS_SETTLE_S, BenchConfig, Row, Target, case, compare
 
 
 def numpy_conv2d_pinv_apply(kernel: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -45,6 +45,7 @@ def _rows(c: int, hw: int, repeat: int) -> list[Row]:
             repeat=repeat,
             target=Target(min_speedup=2.0),
             note=f"float64, rel max|diff|={err:.1e}",
+            settle=BLAS_SETTLE_S,
         )
     ]
 

@@ -10,9 +10,14 @@ Needs torch: run ``make bench-torch`` (.venv-torch); without torch this module i
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
+
+# As in conv.py: PyTorch's OpenMP workers wait passively, so they do not spin on the cores of
+# the hetensor call timed next (whichever module imports torch first sets it).
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import torch
 
 from .. import _core, nn

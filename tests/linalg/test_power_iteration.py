@@ -526,11 +526,14 @@ def test_lanczos_deterministic_with_seed():
     assert r1[2].iterations == r2[2].iterations
 
 
+@pytest.mark.parametrize("n", [101, 400])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_dense_every_simd_path(dtype, simd_isa):
+def test_dense_every_simd_path(dtype, n, simd_isa):
     """The dense block product runs the step GEMM's tiles of each instruction set; n = 101
-    leaves partial row tiles and, with k = 5, a block narrower than one panel."""
-    n, k = 101, 5
+    leaves partial row tiles and, with k = 5, a block narrower than one panel; at n = 400 each
+    thread's rows of A outgrow the kernel's 256 KiB bound while the packed block stays under
+    it, so rows go in blocks over all panels (the last block partial)."""
+    k = 5
     a = spectrum_matrix(n, 0.8 ** np.arange(n), seed=3, dtype=dtype)
     vals, vecs, info = ht.linalg.power_iteration(a, k, method="power", seed=1)
     w, v = reference_pairs(a, k)

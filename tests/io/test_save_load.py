@@ -22,6 +22,7 @@ from hetensor.errors import (  # noqa: E402
     FormatError,
     InvalidDtypeError,
 )
+from hetensor.io import _arrays  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -239,7 +240,7 @@ def test_failed_save_keeps_old_file(tmp_path, monkeypatch):
         group.create_dataset(name, data=np.zeros(10))
         raise OSError("disk full (simulated)")
 
-    monkeypatch.setattr(htio, "_write_array", boom)
+    monkeypatch.setattr(_arrays, "write_array", boom)
     with pytest.raises(OSError, match="simulated"):
         ht.save(path, {"w": np.ones(1000)})
     monkeypatch.undo()
@@ -255,14 +256,14 @@ def test_killed_save_keeps_old_file(tmp_path):
         f"""
         import sys, time, numpy as np
         import hetensor as ht
-        from hetensor import io as htio
-        real = htio._write_array
+        from hetensor.io import _arrays
+        real = _arrays.write_array
         def slow(group, name, value, where):
             real(group, name, value, where)
             group.file.flush()
             print("half-written", flush=True)
             time.sleep(60)
-        htio._write_array = slow
+        _arrays.write_array = slow
         ht.save({str(path)!r}, {{"w": np.ones(100000), "v": np.ones(3)}})
         """
     )

@@ -9,6 +9,7 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
 from . import functional as F
+from ._args import generator, padding_amounts, pair
 
 __all__ = ["Conv2d"]
 
@@ -83,14 +84,14 @@ class Conv2d:
             raise TypeError(f"dtype must be float32 or float64, got {dt}")
         self.in_channels = int(in_channels)
         self.out_channels = int(out_channels)
-        self.kernel_size = F._pair(kernel_size, "kernel_size", 1)
-        self.stride = F._pair(stride, "stride", 1)
-        self.dilation = F._pair(dilation, "dilation", 1)
-        F._padding(padding, self.kernel_size, self.stride, self.dilation)  # validate now
+        self.kernel_size = pair(kernel_size, "kernel_size", 1)
+        self.stride = pair(stride, "stride", 1)
+        self.dilation = pair(dilation, "dilation", 1)
+        padding_amounts(padding, self.kernel_size, self.stride, self.dilation)  # validate now
         self.padding = padding
         self.groups = int(groups)
         self.device = device
-        gen = F._generator(rng)
+        gen = generator(rng)
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
         bound = 1.0 / math.sqrt(fan_in)
         shape = (self.out_channels, self.in_channels // self.groups, *self.kernel_size)

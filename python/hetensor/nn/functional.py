@@ -27,11 +27,10 @@ from numpy.typing import ArrayLike
 from .. import _core
 from .. import cuda as _cuda
 from ..errors import InvalidDtypeError, NonFiniteError
+from ._args import IntPair, Padding, generator, padding_amounts, pair
 
 __all__ = ["Conv2dGrads", "conv2d", "conv2d_backward", "dropout"]
 
-IntPair = int | Sequence[int]
-Padding = int | Sequence[int] | Literal["same", "valid"]
 Device = Literal["cpu", "cuda"]
 Algorithm = Literal["auto", "gemm", "winograd", "tiled"]
 
@@ -42,46 +41,6 @@ class Conv2dGrads(NamedTuple):
     input: np.ndarray | None
     weight: np.ndarray | None
     bias: np.ndarray | None
-
-
-def _pair(value: IntPair, name: str, minimum: int) -> tuple[int, int]:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-    if isinstance(value, (int, np.integer)):
-        pair = (int(value), int(value))
-    else:
-        try:
-            items = tuple(value)
-        except TypeError:
-            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}") from None
-        if len(items) != 2 or not all(
-            isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in items
-        ):
-            raise TypeError(f"{name} must be an int or a pair of ints, got {value!r}")
-        pair = (int(items[0]), int(items[1]))
-    if min(pair) < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
-    return pair
-
-
-def _padding(
-    padding: Padding, kernel: tuple[int, int], stride: tuple[int, int], dilation: tuple[int, int]
-) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right) as PyTorch pads: "same" puts an odd extra row/column last."""
-    if isinstance(padding, str):
-        if padding == "valid":
-            return (0, 0, 0, 0)
-        if padding == "same":
-            if stride != (1, 1):
-                raise ValueError("padding='same' is not supported for strided convolutions")
-            out = []
-            for k, d in zip(kernel, dilation, strict=True):
-                total = d * (k - 1)
-                out += [total // 2, total - total // 2]
-            return (out[0], out[1], out[2], out[3])
-        raise ValueError(f"padding must be an int, a pair, 'same' or 'valid', got {padding!r}")
-    ph, pw = _pair(padding, "padding", 0)
-    return (ph, ph, pw, pw)
 
 
 def _float_dtype(*arrays: np.ndarray) -> np.dtype:
@@ -101,15 +60,6 @@ def _check_finite(a: np.ndarray, name: str) -> None:
         raise NonFiniteError(
             f"{name} holds NaN or infinity (first at index {tuple(map(int, idx))})"
         )
-
-
-def _generator(rng: np.random.Generator | int | None) -> np.random.Generator:
-    """``rng`` itself, or a fresh Generator seeded by ``rng`` (``None``: OS entropy)."""
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if rng is None or (isinstance(rng, (int, np.integer)) and not isinstance(rng, bool)):
-        return np.random.default_rng(rng)
-    raise TypeError(f"rng must be a numpy.random.Generator, an int seed or None, got {rng!r}")
 
 
 def _device(device: str) -> str:
@@ -154,9 +104,9 @@ def _prepare(
         for a, (_, name) in zip(others, extra, strict=True):
             if a is not None:
                 _check_finite(a, name)
-    st = _pair(stride, "stride", 1)
-    dil = _pair(dilation, "dilation", 1)
-    pad = _padding(padding, (wa.shape[2], wa.shape[3]), st, dil)
+    st = pair(stride, "stride", 1)
+    dil = pair(dilation, "dilation", 1)
+    pad = padding_amounts(padding, (wa.shape[2], wa.shape[3]), st, dil)
     return xa, wa, others, unbatched, (st, pad, dil, int(groups))
 
 
@@ -409,7 +359,7 @@ def dropout(
                 )
             dims.append(int(d))
         shape = tuple(dims)
-    gen = _generator(rng)
+    gen = generator(rng)
     if not training or p == 0.0:
         mask = np.ones(shape, dtype=xa.dtype)
         return (xa, mask) if return_mask else xa

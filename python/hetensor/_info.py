@@ -13,10 +13,10 @@ from . import _core, cuda
 def openfhe_version() -> str:
     """OpenFHE's version, or why it cannot be imported."""
     try:
-        from .he._backend import openfhe
+        from .he import openfhe_version as version
     except ImportError as err:
         return f"unavailable ({str(err).split('.')[0]})"
-    return str(getattr(openfhe, "__version__", "unknown"))
+    return version()
 
 
 def build_info() -> dict[str, Any]:

@@ -136,16 +136,16 @@ def test_at_level_matches_openfhes_implicit_adjustment(ctx, rng):
     OpenFHE's adjustment inside EvalMult, within CKKS rounding, and refuses to go up."""
     eng, cc = ctx._engine, ctx._cc
     x, y = rng.uniform(-1, 1, ctx.slots), rng.uniform(-1, 1, ctx.slots)
-    a, b = ctx._encrypt_slots(x, 0), ctx._encrypt_slots(y, 0)
+    a, b = eng.encrypt(x, 0), eng.encrypt(y, 0)
     prod = cc.EvalMult(a, b)  # 1 level used, not yet rescaled (degree 2)
     assert eng.levels_used(prod) == 1 and prod.GetNoiseScaleDeg() == 2
     for used in (1, 2):
         lowered = eng.at_level(prod, used)
         assert eng.levels_used(lowered) == used and lowered.GetNoiseScaleDeg() == 1
-        np.testing.assert_allclose(ctx._decrypt_slots(lowered), x * y, atol=ATOL)
+        np.testing.assert_allclose(eng.decrypt(lowered), x * y, atol=ATOL)
         a_low = eng.at_level(a, used)
-        explicit = ctx._decrypt_slots(cc.EvalMult(a_low, lowered))
-        implicit = ctx._decrypt_slots(cc.EvalMult(a, prod))
+        explicit = eng.decrypt(cc.EvalMult(a_low, lowered))
+        implicit = eng.decrypt(cc.EvalMult(a, prod))
         np.testing.assert_allclose(explicit, x * x * y, atol=ATOL)
         np.testing.assert_allclose(explicit, implicit, atol=ATOL)
     assert eng.at_level(a, 0) is a  # already there: no operation

@@ -21,9 +21,9 @@ from hetensor.linear_model import (
     GramDescentRegression,
     OwnerRefresh,
     encrypt_dataset,
+    gradient_descent,
     gram_descent,
 )
-from hetensor.linear_model._gd import gradient_descent
 
 N, D = 40, 3
 

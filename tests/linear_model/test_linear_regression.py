@@ -89,7 +89,7 @@ def test_server_never_decrypts(setup, monkeypatch):
         raise AssertionError("decrypt called during fit")
 
     monkeypatch.setattr(ht.Context, "decrypt", refuse)
-    monkeypatch.setattr(ht.Context, "_decrypt_slots", refuse)
+    monkeypatch.setattr(type(server._engine), "decrypt", refuse)
     model = EncryptedLinearRegression(max_iter=4).fit(Xe, ye)
     monkeypatch.undo()
     assert not server.has_secret_key

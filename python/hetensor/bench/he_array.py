@@ -39,7 +39,7 @@ def bench_elementwise(cfg: BenchConfig) -> list[Row]:
     rng = np.random.default_rng(0)
     a = ctx.encrypt(rng.uniform(-1, 1, (64, 128)))  # exactly one full ciphertext
     b = ctx.encrypt(rng.uniform(-1, 1, (64, 128)))
-    cc, ca, cb = ctx._cc, a._cts[0], b._cts[0]
+    cc, ca, cb = ctx.openfhe[0], a.openfhe[0], b.openfhe[0]
     return [
         compare(
             "array a*b (64x128)",
@@ -63,17 +63,24 @@ def bench_elementwise(cfg: BenchConfig) -> list[Row]:
 
 
 def _naive_matvec(ctx: Context, a_ct: Any, x_rep: Any, n: int) -> tuple[Any, int]:
-    """Row-by-row: one product, then per row mask, rotate-and-sum, move to slot i, mask."""
-    cc = ctx._cc
+    """Row-by-row: one product, then per row mask, rotate-and-sum, move to slot i, mask
+    (raw OpenFHE on the context's keys, which must hold the rotations)."""
+    cc = ctx.openfhe[0]
     slots = ctx.slots
-    rot = ctx._engine.rotate
+
+    def rot(ct: Any, k: int) -> Any:
+        return cc.EvalRotate(ct, ctx.normalize_rotation(k))
+
+    def plain(values: np.ndarray, level: int) -> Any:
+        return cc.MakeCKKSPackedPlaintext(values.tolist(), 1, level, None, slots)
+
     prod = cc.EvalMult(a_ct, x_rep)
     rotations = 0
     y = None
     for i in range(n):
         row_mask = np.zeros(slots)
         row_mask[i * n : (i + 1) * n] = 1.0
-        r = cc.EvalMult(prod, ctx._make_plaintext(row_mask, prod.GetLevel()))
+        r = cc.EvalMult(prod, plain(row_mask, prod.GetLevel()))
         step = 1
         while step < n:
             r = cc.EvalAdd(r, rot(r, step))
@@ -83,7 +90,7 @@ def _naive_matvec(ctx: Context, a_ct: Any, x_rep: Any, n: int) -> tuple[Any, int
         rotations += 1
         one = np.zeros(slots)
         one[i] = 1.0
-        r = cc.EvalMult(r, ctx._make_plaintext(one, r.GetLevel()))
+        r = cc.EvalMult(r, plain(one, r.GetLevel()))
         y = r if y is None else cc.EvalAdd(y, r)
     return y, rotations
 
@@ -99,12 +106,15 @@ def bench_matvec(cfg: BenchConfig) -> list[Row]:
     a_row = ctx.encrypt(w)  # row-major, 4096 slots replicated twice
     ex = ctx.encrypt(x)
     a_diag = ctx.encrypt(w, layout="diagonal")
-    x_rep = ctx.encrypt(np.tile(x, n))._cts[0]  # x replicated per row (the naive input)
+    (x_rep,) = ctx.encrypt(np.tile(x, n)).openfhe  # x replicated per row (the naive input)
     # keys for every method, so no timed run makes keys
     ctx.generate_keys(rotations=[*range(1, n), *[i * n - i for i in range(n)]])
     _ = (a_diag @ ex, a_row @ ex)
-    naive_y, naive_rot = _naive_matvec(ctx, a_row._cts[0], x_rep, n)
-    y_naive = ctx._decrypt_slots(naive_y)[:n]
+    naive_y, naive_rot = _naive_matvec(ctx, a_row.openfhe[0], x_rep, n)
+    cc, _, sk = ctx.openfhe
+    pt = cc.Decrypt(naive_y, sk)
+    pt.SetLength(ctx.slots)
+    y_naive = np.asarray(pt.GetRealPackedValue())[:n]
     ref = w @ x
     err = {
         "bsgs": float(np.abs(ctx.decrypt(a_diag @ ex) - ref).max()),
@@ -115,7 +125,7 @@ def bench_matvec(cfg: BenchConfig) -> list[Row]:
     ops_row = _ops(ctx, lambda: a_row @ ex)
     repeat = max(2, cfg.repeat // 10)
     t_bsgs, t_naive = time_pair(
-        lambda: a_diag @ ex, lambda: _naive_matvec(ctx, a_row._cts[0], x_rep, n), repeat
+        lambda: a_diag @ ex, lambda: _naive_matvec(ctx, a_row.openfhe[0], x_rep, n), repeat
     )
     t_row, _ = time_pair(lambda: a_row @ ex, lambda: None, repeat)
     naive = "naive row-by-row"
@@ -154,7 +164,7 @@ def bench_sum_axis(cfg: BenchConfig) -> list[Row]:
     """sum(axis=1) of a 64x128 array: log2(128) = 7 rotations vs 127 in a linear loop."""
     ctx = _ctx()
     a = ctx.encrypt(np.random.default_rng(2).uniform(-1, 1, (64, 128)))
-    cc, ct = ctx._cc, a._cts[0]
+    cc, ct = ctx.openfhe[0], a.openfhe[0]
     ctx.generate_keys(rotations=range(1, 128))
 
     def linear() -> Any:

@@ -23,15 +23,8 @@ def _setup() -> dict[str, Any]:
     x = rng.uniform(-1, 1, ctx.slots)
     y = rng.uniform(-1, 1, ctx.slots)
     a, b = ctx.encrypt_vector(x), ctx.encrypt_vector(y)
-    return {
-        "ctx": ctx,
-        "x": x,
-        "a": a,
-        "b": b,
-        "cc": ctx._cc,
-        "pk": ctx._public_key,
-        "sk": ctx._secret_key,
-    }
+    cc, pk, sk = ctx.openfhe
+    return {"ctx": ctx, "x": x, "a": a, "b": b, "cc": cc, "pk": pk, "sk": sk}
 
 
 def _label(ctx: Context) -> dict[str, Any]:
@@ -61,7 +54,7 @@ def bench_add(cfg: BenchConfig) -> list[Row]:
     """Ciphertext + ciphertext: absolute Python overhead per call."""
     s = _setup()
     cc, a, b = s["cc"], s["a"], s["b"]
-    ca, cb = a._ct, b._ct
+    (ca,), (cb,) = a.openfhe, b.openfhe
     return [
         compare(
             "add ct+ct",
@@ -80,7 +73,7 @@ def bench_multiply(cfg: BenchConfig) -> list[Row]:
     """Ciphertext x ciphertext (relinearized; rescaling is automatic in both)."""
     s = _setup()
     cc, a, b = s["cc"], s["a"], s["b"]
-    ca, cb = a._ct, b._ct
+    (ca,), (cb,) = a.openfhe, b.openfhe
     return [
         compare(
             "multiply ct*ct",
@@ -99,7 +92,7 @@ def bench_rotate(cfg: BenchConfig) -> list[Row]:
     """Rotation by one slot."""
     s = _setup()
     cc, a = s["cc"], s["a"]
-    ca = a._ct
+    (ca,) = a.openfhe
     return [
         compare(
             "rotate by 1",
@@ -118,7 +111,7 @@ def bench_decrypt(cfg: BenchConfig) -> list[Row]:
     """Decrypt + decode a full-slot ciphertext to float64 values."""
     s = _setup()
     cc, sk, a, ctx = s["cc"], s["sk"], s["a"], s["ctx"]
-    ca = a._ct
+    (ca,) = a.openfhe
 
     def raw() -> Any:
         pt = cc.Decrypt(ca, sk)

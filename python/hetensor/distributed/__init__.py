@@ -1,4 +1,4 @@
-"""Distributed encrypted training and search on Dask (ARCHITECTURE decision 5).
+"""Distributed encrypted training and search on Dask.
 
 Needs the optional extra: ``pip install "hetensor[distributed]"`` (``dask`` and
 ``distributed``).
@@ -10,7 +10,8 @@ Needs the optional extra: ``pip install "hetensor[distributed]"`` (``dask`` and
   plugin); ciphertexts then travel as checked envelopes (``copyreg`` and Dask serializers).
 - :class:`Summary`: a commutative monoid of scored results; :func:`search` evaluates a grid
   of ``(alpha, learning_rate, max_iter)`` on encrypted statistics in parallel.
-- :mod:`hetensor.distributed.threshold`: several data owners with a joint threshold key.
+- :mod:`hetensor.distributed.threshold`: several data owners with a joint threshold key
+  (a re-export of :mod:`hetensor.he.multiparty`, which needs no Dask).
 
 Example
 -------

@@ -27,8 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from ..he.array import EncryptedArray
-from ..he.context import Context
+from ..he import Context, EncryptedArray
 from ..linear_model import EncryptedLinearRegression, GramStatistics, encrypt_dataset
 from ._transport import get_context, install_context
 
@@ -229,7 +228,7 @@ def _statistics_future(
 ) -> Any:
     if not isinstance(model, EncryptedLinearRegression):
         raise TypeError(f"model must be an EncryptedLinearRegression, got {type(model).__name__}")
-    model._validate_params()
+    model.check_params()
     params = model.get_params()
     if context is not None:
         install_context(client, context)
@@ -329,7 +328,7 @@ def fit(
         raise ValueError(f"solve_on must be 'client' or 'worker', got {solve_on!r}")
     if solve_on == "worker" and (refresh_client is not None or callback is not None):
         raise ValueError("refresh_client and callback run on the client: use solve_on='client'")
-    model._check_refresh(refresh_client)
+    model.check_params(refresh_client)
     with _maybe_local(client) as cl:
         future = _statistics_future(model, partitions, cl, context, split_every, seed)
         if solve_on == "client":

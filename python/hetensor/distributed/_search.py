@@ -182,7 +182,7 @@ def search(
         for i in order:
             alpha, lr, max_iter = points[i]
             params = dict(base, alpha=alpha, learning_rate=lr, max_iter=max_iter)
-            EncryptedLinearRegression(**params)._validate_params()
+            EncryptedLinearRegression(**params).check_params()
             fut = cl.submit(_fit_one, params, stats, key=_key("candidate"))
             futures.append(fut)
             labels[fut.key] = (alpha, -1.0 if lr is None else lr, max_iter)

@@ -6,8 +6,8 @@ Shewchuk's non-overlapping partials (the algorithm behind :func:`math.fsum`; :at
 the correctly rounded total, so float addition's non-associativity never shows), min/max
 are associative, and the best ``n_best`` entries are the ``n_best`` smallest of a multiset
 under a total order (score, then label). :meth:`Summary.identity` is the neutral element.
-This is the structure of ``../shared/seeds`` file 004 made exact; ``dask.bag``'s ``fold``
-and ``reduction`` use it directly.
+Unlike a summary that adds float sums as they come (whose result depends on the merge
+order), this one is exact; ``dask.bag``'s ``fold`` and ``reduction`` use it directly.
 
 Example
 -------

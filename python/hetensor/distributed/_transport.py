@@ -29,8 +29,7 @@ from typing import Any
 from distributed.diagnostics.plugin import WorkerPlugin
 
 from ..errors import ContextMismatchError
-from ..he.array import EncryptedArray
-from ..he.context import Context
+from ..he import Context, EncryptedArray
 
 __all__ = [
     "ContextPlugin",
@@ -142,7 +141,7 @@ def _rebuild_array(fingerprint: str, envelope: bytes) -> EncryptedArray:
 
 
 def _reduce_array(arr: EncryptedArray) -> tuple[Any, tuple[str, bytes]]:
-    if arr._eng.dry:
+    if arr.is_symbolic:
         raise TypeError("a symbolic (placeholder) array holds no data and cannot be sent")
     return _rebuild_array, (arr.context.fingerprint, arr.context.to_bytes(arr))
 

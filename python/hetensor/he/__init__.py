@@ -6,7 +6,10 @@ Importing this module raises :class:`hetensor.errors.BackendUnavailableError` (a
 
 from __future__ import annotations
 
+from . import linear, multiparty
 from ._backend import openfhe as _openfhe  # noqa: F401  (fails early with a clear message)
+from ._backend import version as openfhe_version
+from ._base import Encrypted
 from ._functions import (
     chebyshev,
     chebyshev_depth,
@@ -24,23 +27,31 @@ from ._functions import (
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .context import CKKSParameters, Context
+from .dataset import EncryptedDataset
 from .keys import KeyPlan
 from .matrix import EncryptedMatrix
+from .statistics import GramStatistics
 
 __all__ = [
     "CKKSParameters",
     "Ciphertext",
     "Context",
+    "Encrypted",
     "EncryptedArray",
+    "EncryptedDataset",
     "EncryptedMatrix",
+    "GramStatistics",
     "KeyPlan",
     "chebyshev",
     "chebyshev_depth",
     "concatenate",
     "dot",
+    "linear",
     "matmul",
     "matvec",
     "mean",
+    "multiparty",
+    "openfhe_version",
     "polyval",
     "reshape",
     "stack",

@@ -31,3 +31,8 @@ def load_openfhe() -> Any:
 
 
 openfhe = load_openfhe()
+
+
+def version() -> str:
+    """The version of the ``openfhe`` package in use."""
+    return str(getattr(openfhe, "__version__", "unknown"))

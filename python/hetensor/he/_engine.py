@@ -1,26 +1,35 @@
 """The one place that issues OpenFHE ciphertext operations, with level and key checks.
 
 :class:`Engine` wraps a context's crypto context: every encrypted type (``Ciphertext``,
-``EncryptedArray``) calls it, so depth checks, automatic bootstrapping, rotation-key lookup,
-hoisted rotations and OpenFHE error translation live here once. :class:`DryEngine` has the
-same interface on :class:`Symbolic` ciphertexts: it performs no cryptography and only tracks
-levels and records the rotation keys a computation needs (``Context.recording``).
+``EncryptedArray``, ``EncryptedMatrix``), the context itself (encoding, encryption,
+decryption) and the multiparty protocol (partial decryptions, interactive refresh) call it, so
+depth checks, automatic bootstrapping, rotation-key lookup, hoisted rotations and OpenFHE error
+translation live here once. :class:`DryEngine` has the same interface on :class:`Symbolic`
+ciphertexts: it performs no cryptography and only tracks levels and records the rotation keys
+a computation needs (``Context.recording``).
+
+OpenFHE is called from four modules of the encrypted layer, one job each: ``_params``
+(making crypto contexts), ``_keys`` (key generation), this one (everything done to a
+ciphertext) and ``_wire`` (serialization).
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .. import _core
 from ..errors import CapacityError, DepthError, OpenFHEError
+from . import _security
 
 if TYPE_CHECKING:
     from .context import Context
 
-__all__ = ["DryEngine", "Engine", "Symbolic"]
+__all__ = ["DryEngine", "Engine", "Symbolic", "openfhe_error"]
 
 
 class Symbolic:
@@ -33,6 +42,13 @@ class Symbolic:
 
     def __repr__(self) -> str:
         return f"Symbolic(levels_used={self.used})"
+
+
+def openfhe_error(err: Exception, doing: str) -> OpenFHEError:
+    """OpenFHE's RuntimeError as an OpenFHEError saying what hetensor was doing."""
+    text = str(err)
+    text = re.sub(r"^\S+\.(cpp|h):l\.\d+:\S+\(\):\s*", "", text)  # drop OpenFHE's source path
+    return OpenFHEError(f"OpenFHE failed while {doing}: {text}")
 
 
 def _wrap_errors(fn: Any, *args: Any) -> Any:
@@ -50,6 +66,8 @@ class Engine:
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
         self.cc = ctx._cc
+        self.params = ctx._params
+        self.keys = ctx._keys
         self.counts: Counter[str] = Counter()  # OpenFHE operations issued, by kind
         self._zeros: dict[int, Any] = {}  # exact zero ciphertexts by level (see at_level)
 
@@ -58,31 +76,38 @@ class Engine:
         return int(ct.GetLevel()) + int(ct.GetNoiseScaleDeg()) - 1
 
     def levels_left(self, ct: Any) -> int:
-        return self.ctx._usable_depth - self.levels_used(ct)
+        return self.params.usable_depth - self.levels_used(ct)
+
+    @property
+    def auto_bootstrap(self) -> bool:
+        """Whether operations may bootstrap any operand on their own (full-slot setup)."""
+        p = self.params
+        return self.keys.bootstrap_ready and p.bootstrap_slots == p.slots
 
     def check_levels(self, cts: Iterable[Any], need: int, op: str) -> None:
         """Raise DepthError (before any work) unless every ct has ``need`` levels or the
         context can bootstrap."""
         if need <= 0:
             return
-        ctx = self.ctx
-        if ctx._auto_bootstrap:
-            if need > ctx.depth:
+        depth = self.params.depth
+        if self.auto_bootstrap:
+            if need > depth:
                 raise DepthError(
                     f"{op} needs {need} multiplicative levels in a row, but a bootstrapped "
-                    f"ciphertext has only {ctx.depth}; create the context with depth >= {need}"
+                    f"ciphertext has only {depth}; create the context with depth >= {need}"
                 )
             return
-        left = min((self.levels_left(ct) for ct in cts), default=ctx.depth)
+        left = min((self.levels_left(ct) for ct in cts), default=depth)
         if left < need:
             raise DepthError(
                 f"{op} needs {need} multiplicative level(s) but the operand has {left} of "
-                f"{ctx.depth} left; create the context with a larger depth "
-                f"(depth >= {ctx.depth + need - left}) or with bootstrapping=True"
+                f"{depth} left; create the context with a larger depth "
+                f"(depth >= {depth + need - left}) or with bootstrapping=True"
                 + (
-                    f" and all slots (this context bootstraps only {ctx.bootstrap_slots}-slot "
-                    "sparse arrays, explicitly: ctx.bootstrap(array))"
-                    if ctx.bootstrapping
+                    f" and all slots (this context bootstraps only "
+                    f"{self.params.bootstrap_slots}-slot sparse arrays, explicitly: "
+                    "ctx.bootstrap(array))"
+                    if self.params.bootstrapping
                     else ""
                 )
             )
@@ -97,9 +122,8 @@ class Engine:
     def sparse_slots(self, period: int | None) -> int | None:
         """Slots to bootstrap a ciphertext whose values repeat every ``period`` slots as
         (``None``: all of them); raises if the context's sparse setup cannot take it."""
-        ctx = self.ctx
-        sparse = ctx.bootstrap_slots
-        if sparse is None or sparse >= ctx.slots:
+        sparse, slots = self.params.bootstrap_slots, self.params.slots
+        if sparse is None or sparse >= slots:
             return None
         if period is None or period > sparse:
             what = "a ciphertext of unknown layout" if period is None else f"period {period}"
@@ -120,7 +144,7 @@ class Engine:
             return _wrap_errors(self.cc.EvalBootstrap, ct)
         # A P-periodic full-slot ciphertext (P dividing `sparse`) is the sparse encoding of
         # its first `sparse` slots: bootstrap it as such, then view the result with all slots.
-        full = self.ctx.slots
+        full = self.params.slots
         ct.SetSlots(sparse)
         try:
             out = _wrap_errors(self.cc.EvalBootstrap, ct)
@@ -150,9 +174,114 @@ class Engine:
     def _zero(self, level: int) -> Any:
         """An exact zero (both polynomials 0, no noise) at ``level``, degree 1; cached."""
         if level not in self._zeros:
-            one = self.ctx._encrypt_slots(np.ones(self.ctx.slots), level)
+            one = self.encrypt(np.ones(self.params.slots), level)
             self._zeros[level] = _wrap_errors(self.cc.EvalSub, one, one)
         return self._zeros[level]
+
+    # -------------------------------------------------------------- encode / encrypt / decrypt
+    def plaintext_at(self, slot_values: np.ndarray, level: int) -> Any:
+        """Encode a full slot vector at ``level``.
+
+        Magnitudes below CKKS precision (``2**-scale_bits``) are set to zero first: they
+        encode as nothing anyway, and OpenFHE rejects a vector whose largest magnitude times
+        the scale is below 1 ("Scaling factor too small"; e.g. ``[1e-18]`` at 40 bits).
+        """
+        tiny = 2.0**-self.params.scale_bits
+        slot_values = np.where(np.abs(slot_values) < tiny, 0.0, slot_values)
+        return self.cc.MakeCKKSPackedPlaintext(
+            slot_values.tolist(), 1, level, None, self.params.slots
+        )
+
+    def encrypt(self, slot_values: np.ndarray, level: int | None = None) -> Any:
+        """Encrypt a slot vector at ``level`` (default: where fresh ciphertexts start; 0 is
+        the top of the modulus chain, above a bootstrapping context's usual start)."""
+        try:
+            pt = self.plaintext_at(slot_values, self.params.fresh_level if level is None else level)
+            return self.cc.Encrypt(self.keys.public_key, pt)
+        except RuntimeError as err:
+            raise openfhe_error(err, "encrypting") from err
+
+    def decrypt(self, ct: Any) -> np.ndarray:
+        """The slot values of ``ct`` (the owner's secret key)."""
+        sk = self.keys.require_secret("decrypt")
+        _security.refuse_estimation_phase(self.params)
+        return self._decrypt_with(
+            ct,
+            sk,
+            "decrypting (the result lost its precision: values "
+            "too large for the scale, or more levels used than the "
+            "context's depth)",
+        )
+
+    def _decrypt_with(self, ct: Any, secret: Any, doing: str) -> np.ndarray:
+        try:
+            pt = self.cc.Decrypt(ct, secret)
+            return self._slot_values(pt)
+        except RuntimeError as err:
+            raise openfhe_error(err, doing) from err
+
+    def _slot_values(self, pt: Any) -> np.ndarray:
+        pt.SetLength(self.params.slots)
+        return np.asarray(pt.GetRealPackedValue(), dtype=np.float64)
+
+    def noise(self, ct: Any) -> float:
+        """log2 of the noise in ``ct`` (decryption on a noise-estimation context)."""
+        sk = self.keys.require_secret("estimate decryption noise")
+        try:
+            return float(self.cc.Decrypt(ct, sk).GetLogError())
+        except RuntimeError as err:
+            raise openfhe_error(err, "estimating the decryption noise") from err
+
+    # -------------------------------------------------------------- multiparty
+    def decrypt_share(self, ct: Any, secret: Any, *, lead: bool, party: int) -> Any:
+        """One party's partial decryption of ``ct`` with its secret share."""
+        step = self.cc.MultipartyDecryptLead if lead else self.cc.MultipartyDecryptMain
+        try:
+            return step([ct], secret)[0]
+        except RuntimeError as err:
+            raise openfhe_error(err, f"partially decrypting (party {party})") from err
+
+    def decrypt_alone(self, ct: Any, secret: Any, *, party: int) -> np.ndarray:
+        """Decrypt with one secret share only (noise, normally refused by OpenFHE)."""
+        return self._decrypt_with(ct, secret, f"decrypting with party {party}'s share alone")
+
+    def fuse(self, shares: Sequence[Any]) -> np.ndarray:
+        """The slot values from every party's partial decryption of one ciphertext."""
+        try:
+            return self._slot_values(self.cc.MultipartyDecryptFusion(list(shares)))
+        except RuntimeError as err:
+            raise openfhe_error(err, "fusing the partial decryptions") from err
+
+    def refresh_begin(self, ct: Any, towers: int) -> tuple[Any, Any, Any]:
+        """Server's first step of interactive multiparty bootstrapping: ``(adjusted ct, c1,
+        a)`` with ``a`` the common random polynomial (party 0 draws it)."""
+        try:
+            level, deg = int(ct.GetLevel()), int(ct.GetNoiseScaleDeg())
+            if deg == 2:  # FLEXIBLEAUTO leaves the last rescale pending: do it (keep all towers)
+                ct = self.cc.Compress(ct, towers - level - 1)
+            ct = self.cc.IntMPBootAdjustScale(ct)
+            a = self.cc.IntMPBootRandomElementGen(self.keys.public_key)
+            c1 = ct.Clone()
+            c1.RemoveElement(0)
+        except RuntimeError as err:
+            raise openfhe_error(err, "refreshing interactively") from err
+        return ct, c1, a
+
+    def refresh_share(self, secret: Any, c1: Any, a: Any) -> Any:
+        """One party's masked decryption and re-encryption shares (``IntMPBootDecrypt``)."""
+        try:
+            return self.cc.IntMPBootDecrypt(secret, c1, a)
+        except RuntimeError as err:
+            raise openfhe_error(err, "refreshing interactively") from err
+
+    def refresh_end(self, ct: Any, shares: Sequence[Any], a: Any) -> Any:
+        """The shares summed and re-encrypted under the joint key: a fresh ciphertext."""
+        self.counts["interactive_refresh"] += 1
+        try:
+            summed = self.cc.IntMPBootAdd(list(shares))
+            return self.cc.IntMPBootEncrypt(self.keys.public_key, summed, a, ct)
+        except RuntimeError as err:
+            raise openfhe_error(err, "refreshing interactively") from err
 
     # -------------------------------------------------------------- arithmetic
     def add(self, a: Any, b: Any) -> Any:
@@ -182,7 +311,7 @@ class Engine:
 
     def plaintext(self, slot_values: np.ndarray, ct: Any) -> Any:
         """Encode a slot vector at the level of ``ct`` (for a product or sum with it)."""
-        return self.ctx._make_plaintext(slot_values, int(ct.GetLevel()))
+        return self.plaintext_at(slot_values, int(ct.GetLevel()))
 
     def add_plain(self, a: Any, slot_values: np.ndarray) -> Any:
         self.counts["add"] += 1
@@ -245,8 +374,13 @@ class Engine:
         )
 
     # -------------------------------------------------------------- rotations
+    def rotation_key(self, k: int) -> int:
+        """Slot index for rotating by ``k``, once its key is known to exist (see KeyRing)."""
+        idx = int(_core.packing.normalize_rotation(int(k), self.params.slots))
+        return self.keys.rotation_index(int(k), idx, dry=self.dry)
+
     def rotate(self, a: Any, k: int) -> Any:
-        idx = self.ctx._rotation_key(int(k))
+        idx = self.rotation_key(k)
         if idx == 0:
             return a
         self.counts["rotation"] += 1
@@ -254,7 +388,7 @@ class Engine:
 
     def rotate_many(self, a: Any, steps: Sequence[int]) -> dict[int, Any]:
         """Rotations of one ciphertext by several steps, sharing one hoisted precomputation."""
-        idx = {int(k): self.ctx._rotation_key(int(k)) for k in steps}
+        idx = {int(k): self.rotation_key(k) for k in steps}
         out: dict[int, Any] = {k: a for k, i in idx.items() if i == 0}
         todo = [(k, i) for k, i in idx.items() if i != 0]
         self.counts["rotation"] += len(todo)
@@ -286,7 +420,10 @@ class DryEngine(Engine):
 
     def bootstrap(self, ct: Any, period: int | None = None) -> Any:
         self.sparse_slots(period)
-        return Symbolic(self.ctx._usable_depth - self.ctx.depth)
+        return Symbolic(self.params.fresh_level)
+
+    def encrypt(self, slot_values: np.ndarray | None, level: int | None = None) -> Any:
+        return Symbolic(self.params.fresh_level if level is None else level)
 
     def at_level(self, ct: Any, used: int) -> Any:
         if used < ct.used:
@@ -341,7 +478,7 @@ class DryEngine(Engine):
         return Symbolic(self.ready(a, depth, "chebyshev").used + depth)
 
     def rotate(self, a: Any, k: int) -> Any:
-        self.ctx._rotation_key(int(k), dry=True)
+        self.rotation_key(k)
         return a
 
     def rotate_many(self, a: Any, steps: Sequence[int]) -> dict[int, Any]:

@@ -183,7 +183,7 @@ def power(x: Any, n: Any) -> EncryptedArray:
         raise TypeError(f"exponent must be a non-negative int (at most 65536), got {n!r}")
     n = int(n)
     if n == 0:
-        return x._ctx._encrypt_like(np.ones(x.shape), x)
+        return x._ctx._encrypt_in(np.ones(x.shape), x._layout, eng=x._eng)
     x._eng.check_levels(x._cts, max(1, math.ceil(math.log2(n))) if n > 1 else 0, "power")
     result: EncryptedArray | None = None
     base = x

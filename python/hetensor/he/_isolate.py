@@ -253,7 +253,7 @@ def _probe(data: bytes) -> None:
     }
     if kind not in readers:
         raise FormatError(f"unknown kind {kind!r}")
-    from .context import _PARSE_ERRORS
+    from ._wire import PARSE_ERRORS
 
     for name, payload in sections.items():
         if name != "meta":
@@ -261,7 +261,7 @@ def _probe(data: bytes) -> None:
                 obj = readers[kind](payload, fmt)
                 if kind != "secret_key":
                     obj.GetLevel(), obj.GetSlots(), obj.NumberCiphertextElements()
-            except _PARSE_ERRORS as err:
+            except PARSE_ERRORS as err:
                 raise FormatError(f"corrupt serialized {kind}: {err}") from err
 
 

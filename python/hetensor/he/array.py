@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import ContextMismatchError, InvalidDtypeError, NonFiniteError
+from ._base import Encrypted
 
 if TYPE_CHECKING:
     from .context import Context
@@ -42,7 +43,7 @@ def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     return tuple(sorted(out))
 
 
-class EncryptedArray(np.lib.mixins.NDArrayOperatorsMixin):
+class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
     """An N-d float64 array encrypted with CKKS, with NumPy semantics.
 
     Made by ``ctx.encrypt(ndarray)``. Supports ``+ - *`` and ``**`` (small ints) with
@@ -64,28 +65,20 @@ class EncryptedArray(np.lib.mixins.NDArrayOperatorsMixin):
     (4, 4)
     """
 
-    __slots__ = ("_clean", "_cts", "_ctx", "_eng", "_layout")
-    __hash__ = None  # type: ignore[assignment]
+    __slots__ = ("_clean",)
     dtype = np.dtype("float64")
+    _kind = "array"
+    _made_by = "make encrypted arrays with Context.encrypt(...)"
 
-    _ctx: Context
-    _cts: tuple[Any, ...]
-    _layout: Any
     _clean: bool
-
-    def __init__(self) -> None:
-        raise TypeError("make encrypted arrays with Context.encrypt(...)")
 
     @classmethod
     def _make(
         cls, ctx: Context, cts: Sequence[Any], layout: Any, clean: bool, eng: Any = None
     ) -> EncryptedArray:
         obj = object.__new__(cls)
-        obj._ctx = ctx
-        obj._cts = tuple(cts)
-        obj._layout = layout
+        obj._init(ctx, cts, layout, eng)
         obj._clean = clean
-        obj._eng = eng if eng is not None else ctx._engine
         return obj
 
     def _new(
@@ -118,35 +111,9 @@ class EncryptedArray(np.lib.mixins.NDArrayOperatorsMixin):
         return self.shape[0]
 
     @property
-    def context(self) -> Context:
-        """The (possibly public) context the array is bound to."""
-        return self._ctx
-
-    @property
     def layout(self) -> Any:
         """Read-only :class:`hetensor._core.packing.ArrayLayout`: where elements sit in slots."""
         return self._layout
-
-    @property
-    def n_ciphertexts(self) -> int:
-        return len(self._cts)
-
-    @property
-    def level(self) -> int:
-        """Multiplicative levels used so far (the most of any of its ciphertexts)."""
-        return max(self._eng.levels_used(ct) for ct in self._cts)
-
-    @property
-    def levels_left(self) -> int:
-        """Multiplications still possible before a bootstrap (or a DepthError)."""
-        return min(self._eng.levels_left(ct) for ct in self._cts)
-
-    @property
-    def scale(self) -> float:
-        """CKKS scaling factor of the first ciphertext."""
-        if self._eng.dry:
-            return float("nan")
-        return float(self._cts[0].GetScalingFactor())
 
     @property
     def T(self) -> EncryptedArray:
@@ -160,22 +127,34 @@ class EncryptedArray(np.lib.mixins.NDArrayOperatorsMixin):
             f"context={self._ctx.role}:{self._ctx.fingerprint[:12]}>"
         )
 
-    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise TypeError(
-            "an EncryptedArray cannot be converted to a NumPy array implicitly: "
-            "use ctx.decrypt(array) on the data owner's context"
-        )
-
-    def __bool__(self) -> bool:
-        raise TypeError("the truth value of an EncryptedArray is unknown without decryption")
-
     def __iter__(self) -> Any:
         for i in range(len(self)):
             yield self[i]
 
-    def to_bytes(self) -> bytes:
-        """Serialize into a checked envelope; read back with ``ctx.from_bytes``."""
-        return self._ctx.to_bytes(self)
+    # ------------------------------------------------------------------ Encrypted hooks
+    @property
+    def _period(self) -> int:
+        return int(self._layout.period)
+
+    def _decode(self, slot_rows: np.ndarray, average: bool) -> np.ndarray:
+        return _pk.decode_array(slot_rows, self._layout, average).reshape(self.shape)
+
+    def _wire_meta(self) -> dict[str, Any]:
+        state = self._layout.__getstate__()
+        return {
+            "layout": [list(x) if isinstance(x, tuple) else x for x in state],
+            "clean": self._clean,
+        }
+
+    @classmethod
+    def _from_wire(cls, ctx: Context, cts: list[Any], meta: dict[str, Any]) -> EncryptedArray:
+        layout = _pk.ArrayLayout(*meta["layout"])
+        if layout.slots != ctx.slots or layout.n_chunks != len(cts):
+            raise ValueError("slot count or chunking differs from the context's")
+        return cls._make(ctx, cts, layout, bool(meta.get("clean", False)))
+
+    def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> EncryptedArray:
+        return EncryptedArray._make(ctx, cts, self._layout, self._clean)
 
     # ------------------------------------------------------------------ NumPy protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:

@@ -9,11 +9,13 @@ when the context allows it, raising :class:`~hetensor.errors.DepthError` otherwi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
+from ._base import Encrypted
 from .array import as_plain
 
 if TYPE_CHECKING:
@@ -22,7 +24,7 @@ if TYPE_CHECKING:
 __all__ = ["Ciphertext"]
 
 
-class Ciphertext:
+class Ciphertext(Encrypted):
     """A CKKS ciphertext of a 1-D real vector, bound to a :class:`~hetensor.Context`.
 
     Made by :meth:`Context.encrypt`, never directly. Immutable: every operation returns a
@@ -42,31 +44,22 @@ class Ciphertext:
     1.5
     """
 
-    __slots__ = ("_ct", "_ctx", "_layout")
+    __slots__ = ()
     __array_ufunc__ = None  # NumPy defers to the reflected operators below
-    __hash__ = None  # type: ignore[assignment]
-
-    _ct: Any
-    _ctx: Context
-    _layout: Any
-
-    def __init__(self) -> None:
-        raise TypeError("make ciphertexts with Context.encrypt(...)")
+    _kind = "ciphertext"
+    _made_by = "make ciphertexts with Context.encrypt(...)"
 
     @classmethod
     def _wrap(cls, ct: Any, ctx: Context, layout: Any) -> Ciphertext:
         obj = object.__new__(cls)
-        obj._ct = ct
-        obj._ctx = ctx
-        obj._layout = layout
+        obj._init(ctx, (ct,), layout, None)
         return obj
 
-    # ------------------------------------------------------------------ metadata
     @property
-    def context(self) -> Context:
-        """The context this ciphertext is bound to."""
-        return self._ctx
+    def _ct(self) -> Any:
+        return self._cts[0]
 
+    # ------------------------------------------------------------------ metadata
     @property
     def layout(self) -> Any:
         """Read-only :class:`hetensor._core.packing.VectorLayout` of the elements in slots."""
@@ -83,21 +76,6 @@ class Ciphertext:
     def __len__(self) -> int:
         return self.size
 
-    @property
-    def level(self) -> int:
-        """Multiplicative levels used so far (0 for a fresh ciphertext)."""
-        return self._ctx._engine.levels_used(self._ct)
-
-    @property
-    def levels_left(self) -> int:
-        """Multiplications this ciphertext can still take (before a bootstrap)."""
-        return self._ctx._engine.levels_left(self._ct)
-
-    @property
-    def scale(self) -> float:
-        """Current CKKS scaling factor (about ``2**scale_bits`` per pending rescale)."""
-        return float(self._ct.GetScalingFactor())
-
     def __repr__(self) -> str:
         return (
             f"<hetensor.Ciphertext size={self.size} slots={self._layout.slots} "
@@ -105,11 +83,27 @@ class Ciphertext:
             f"context={self._ctx.role}:{self._ctx.fingerprint[:12]}>"
         )
 
-    def __bool__(self) -> bool:
-        raise TypeError("the truth value of a Ciphertext is unknown without decryption")
+    # ------------------------------------------------------------------ Encrypted hooks
+    @property
+    def _period(self) -> int:
+        return int(self._layout.period)
 
-    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise TypeError("a Ciphertext is not an array: use ctx.decrypt(ct) to get NumPy values")
+    def _decode(self, slot_rows: np.ndarray, average: bool) -> np.ndarray:
+        return _core.packing.decode_vector(slot_rows[0], self._layout, average)
+
+    def _wire_meta(self) -> dict[str, Any]:
+        lay = self._layout
+        return {"layout": [lay.length, lay.period, lay.copies, lay.slots]}
+
+    @classmethod
+    def _from_wire(cls, ctx: Context, cts: list[Any], meta: dict[str, Any]) -> Ciphertext:
+        layout = _core.packing.VectorLayout(*meta["layout"])
+        if layout.slots != ctx.slots:
+            raise ValueError("slot count or chunking differs from the context's")
+        return cls._wrap(cts[0], ctx, layout)
+
+    def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> Ciphertext:
+        return Ciphertext._wrap(cts[0], ctx, self._layout)
 
     # ------------------------------------------------------------------ helpers
     def _new(self, ct: Any, layout: Any = None) -> Ciphertext:
@@ -150,7 +144,7 @@ class Ciphertext:
 
     # ------------------------------------------------------------------ arithmetic
     def _binary(self, other: Any, kind: str) -> Ciphertext:
-        eng = self._ctx._engine
+        eng = self._eng
         o = self._coerce(other)
         if o is None:
             return NotImplemented
@@ -187,14 +181,14 @@ class Ciphertext:
     __rmul__ = __mul__
 
     def __neg__(self) -> Ciphertext:
-        return self._new(self._ctx._engine.neg(self._ct))
+        return self._new(self._eng.neg(self._ct))
 
     def __pos__(self) -> Ciphertext:
         return self
 
     def square(self) -> Ciphertext:
         """Elementwise square (one level)."""
-        return self._new(self._ctx._engine.square(self._ct))
+        return self._new(self._eng.square(self._ct))
 
     # ------------------------------------------------------------------ rotations
     def rotate(self, k: int) -> Ciphertext:
@@ -205,7 +199,7 @@ class Ciphertext:
         the owner's context makes a missing one on demand, a public one raises
         :class:`~hetensor.errors.MissingKeyError`.
         """
-        return self._new(self._ctx._engine.rotate(self._ct, int(k)))
+        return self._new(self._eng.rotate(self._ct, int(k)))
 
     def sum(self) -> Ciphertext:
         """Sum of the elements, in every slot: log2(period) rotations and additions.
@@ -216,10 +210,6 @@ class Ciphertext:
         steps = _core.packing.rotation_sum_steps(int(self._layout.period))
         slots = int(self._layout.slots)
         return self._new(
-            self._ctx._engine.rotate_sum(self._ct, steps),
+            self._eng.rotate_sum(self._ct, steps),
             _core.packing.VectorLayout(1, 1, slots, slots),
         )
-
-    def to_bytes(self) -> bytes:
-        """Serialize in a checked envelope; read back with ``ctx.from_bytes``."""
-        return self._ctx.to_bytes(self)

@@ -1,4 +1,4 @@
-"""CKKS contexts with key roles (ARCHITECTURE decision 1).
+"""CKKS contexts with key roles.
 
 A :class:`Context` made by :meth:`Context.ckks` belongs to the data owner: it holds the secret
 key and makes any evaluation key on demand. :meth:`Context.public` returns the compute-side
@@ -9,19 +9,17 @@ only. Ciphertexts move between contexts as bytes (:meth:`Context.to_bytes`,
 Note that OpenFHE keeps evaluation keys in process-wide tables, so within one process the
 public view is a role (enforced by hetensor's own bookkeeping); across processes it is the
 real separation, because :meth:`Context.serialize` writes the secret key only when asked.
+
+The class is the face of its jobs, each done in a module of its own: parameter search
+(``_params``), keys and roles (``_keys``), ciphertext operations including encryption and
+decryption (``_engine``), the wire format (``_wire``), flooding and the security report
+(``_security``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
-import math
-import re
-import time
-import warnings
-from collections.abc import Iterable, Iterator
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -31,120 +29,20 @@ from ..errors import (
     CapacityError,
     ContextMismatchError,
     FormatError,
-    InsecureParametersError,
-    InsecureParametersWarning,
     InvalidDtypeError,
-    KeyRoleError,
     MissingKeyError,
-    OpenFHEError,
 )
-from . import _isolate
-from . import serialize as _envelope
-from ._backend import openfhe as ofhe
-from ._engine import DryEngine, Engine, Symbolic
+from . import _params, _security, _wire
+from ._base import Encrypted
+from ._engine import DryEngine, Engine
+from ._keys import KeyRing
+from ._params import CKKSParameters
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .keys import KeyPlan
 from .matrix import EncryptedMatrix
 
 __all__ = ["CKKSParameters", "Context"]
-
-_SECURITY_LEVELS = {
-    128: "HEStd_128_classic",
-    192: "HEStd_192_classic",
-    256: "HEStd_256_classic",
-}
-_DEFAULT_SCALE_BITS = 40  # leveled: ~1e-7 precision on [-1, 1], ring 2^14 up to depth ~7
-# 54-bit scaling with a 60-bit first modulus: |values| < 32 at the last level (standardized
-# data fit), bootstrapping error ~1e-6 and 4-5 more levels than 59 bits in ring 2^16 (measured)
-_BOOTSTRAP_SCALE_BITS = 54
-_DEFAULT_FIRST_MOD_BITS = 60
-_INSECURE_RING_DIM = 2**12
-# tried in order after OpenFHE's default: the fewest digits (smallest keys) that reach the
-# smallest ring wins
-_BOOTSTRAP_DIGIT_CANDIDATES = (3, 4, 5, 6, 7, 8, 10)
-
-
-def _binary() -> Any:
-    return ofhe.BINARY
-
-
-@dataclass(frozen=True)
-class CKKSParameters:
-    """The parameters a :class:`Context` was made with (read-only).
-
-    Attributes
-    ----------
-    depth : int
-        Multiplicative levels available to user computations (after a bootstrap, when
-        bootstrapping is on).
-    total_depth : int
-        Multiplicative depth of the OpenFHE context (``depth`` plus bootstrapping's own levels).
-    scale_bits, first_mod_bits : int
-        Bits of the scaling factor and of the first RNS modulus.
-    slots : int
-        Slots per ciphertext (a power of two, at most ``ring_dim / 2``).
-    ring_dim : int
-        Ring dimension chosen by OpenFHE (or given explicitly).
-    security : int or None
-        Claimed classical security in bits (128, 192, 256); ``None`` for ``insecure=True``.
-    bootstrapping : bool
-        Whether the context supports CKKS bootstrapping.
-    level_budget : tuple of int
-        Levels spent by bootstrapping's CoeffsToSlots and SlotsToCoeffs.
-    log_q : int
-        Bits of the ciphertext modulus Q at the top level.
-    decryption : {"standard", "flooding"}
-        Decryption noise mode (``"flooding"``: OpenFHE's NOISE_FLOODING_DECRYPT).
-    noise_estimate : float or None
-        With ``"flooding"``: log2 of the computation's noise measured in the estimation phase
-        (``None``: this is the estimation-phase context).
-    bootstrap_slots : int or None
-        Slots of the bootstrapping setup: ``slots`` (every array bootstraps) or fewer (sparse:
-        only arrays that repeat with a period of at most this many slots); ``None`` without
-        bootstrapping.
-    """
-
-    depth: int
-    total_depth: int
-    scale_bits: int
-    first_mod_bits: int
-    slots: int
-    ring_dim: int
-    security: int | None
-    bootstrapping: bool
-    level_budget: tuple[int, int]
-    log_q: int
-    decryption: str = "standard"
-    noise_estimate: float | None = None
-    bootstrap_slots: int | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> CKKSParameters:
-        data = dict(data)
-        data["level_budget"] = tuple(data["level_budget"])
-        if data.get("bootstrapping") and data.get("bootstrap_slots") is None:
-            data["bootstrap_slots"] = data["slots"]  # written before sparse bootstrapping
-        return cls(**data)
-
-
-def _check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
-
-
-def _openfhe_error(err: Exception, doing: str) -> OpenFHEError:
-    text = str(err)
-    text = re.sub(r"^\S+\.(cpp|h):l\.\d+:\S+\(\):\s*", "", text)  # drop OpenFHE's source path
-    return OpenFHEError(f"OpenFHE failed while {doing}: {text}")
 
 
 class Context:
@@ -165,21 +63,16 @@ class Context:
     array([ 5., 10.,  1.])
     """
 
-    def __init__(self, *, _state: dict[str, Any]) -> None:
-        if "cc" not in _state:
+    def __init__(self, *, _state: tuple[Any, CKKSParameters, KeyRing] | None = None) -> None:
+        if _state is None:
             raise TypeError("use Context.ckks(...) or Context.deserialize(...) to make a Context")
-        self._cc = _state["cc"]
-        self._params: CKKSParameters = _state["params"]
-        self._public_key = _state["public_key"]
-        self._secret_key = _state.get("secret_key")
-        self._rotations: set[int] = set(_state.get("rotations", ()))
-        self._bootstrap_ready: bool = bool(_state.get("bootstrap_ready", False))
-        self._key_tag: str = self._public_key.GetKeyTag()
-        self._fingerprint: bytes = _fingerprint(self._key_tag, self._params)
-        self.keygen_seconds: float = float(_state.get("keygen_seconds", 0.0))
-        self._recording: set[int] | None = None
+        self._cc, self._params, self._keys = _state
+        self._fingerprint: bytes = _wire.fingerprint(self._keys.tag, self._params)
         self._engine = Engine(self)
         self._dry_engine = DryEngine(self)
+
+    def _with_keys(self, keys: KeyRing) -> Context:
+        return Context(_state=(self._cc, self._params, keys))
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -262,176 +155,67 @@ class Context:
         >>> ctx.ring_dim, ctx.slots, ctx.depth                              # doctest: +SKIP
         (16384, 8192, 3)
         """
-        depth = _check_int("depth", depth, 1)
-        default_scale = _BOOTSTRAP_SCALE_BITS if bootstrapping else _DEFAULT_SCALE_BITS
-        scale_bits = _check_int(
-            "scale_bits", default_scale if scale_bits is None else scale_bits, 20, 59
-        )
-        first_mod_bits = _check_int(
-            "first_mod_bits",
-            _DEFAULT_FIRST_MOD_BITS if first_mod_bits is None else first_mod_bits,
-            scale_bits + 1,
-            60,
-        )
-        if len(tuple(level_budget)) != 2:
-            raise ValueError(f"level_budget must be two ints, got {level_budget!r}")
-        level_budget = (
-            _check_int("level_budget[0]", level_budget[0], 1, 8),
-            _check_int("level_budget[1]", level_budget[1], 1, 8),
-        )
-        if insecure:
-            warnings.warn(
-                "INSECURE CKKS parameters (insecure=True): no security level is enforced. "
-                "Use this for tests only, never for real data.",
-                InsecureParametersWarning,
-                stacklevel=2,
-            )
-            ring_dim = _INSECURE_RING_DIM if ring_dim is None else ring_dim
-            sec_name = "HEStd_NotSet"
-        else:
-            if security not in _SECURITY_LEVELS:
-                raise ValueError(f"security must be one of 128, 192, 256; got {security!r}")
-            sec_name = _SECURITY_LEVELS[security]
-        if ring_dim is not None:
-            ring_dim = _check_int("ring_dim", ring_dim, 16)
-            if ring_dim & (ring_dim - 1):
-                raise ValueError(f"ring_dim must be a power of two, got {ring_dim}")
-        if num_large_digits is not None:
-            num_large_digits = _check_int("num_large_digits", num_large_digits, 1, 32)
-        if slots is not None:
-            slots = _check_int("slots", slots, 1)
-            if slots & (slots - 1):
-                raise ValueError(f"slots must be a power of two, got {slots}")
-        if bootstrap_slots is not None:
-            if not bootstrapping:
-                raise ValueError("bootstrap_slots needs bootstrapping=True")
-            bootstrap_slots = _check_int("bootstrap_slots", bootstrap_slots, 1)
-            if bootstrap_slots & (bootstrap_slots - 1):
-                raise ValueError(f"bootstrap_slots must be a power of two, got {bootstrap_slots}")
-
-        key_dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
-        total_depth = depth
-        if bootstrapping:
-            # + bootstrapping's own levels, + 1: OpenFHE must rescale a FLEXIBLEAUTO ciphertext
-            # once before bootstrapping it, so the last level is never usable.
-            boot_levels = ofhe.CryptoContext.GetBootstrapDepth(list(level_budget), key_dist)
-            total_depth += int(boot_levels) + 1
-
-        def make_params(num_digits: int | None) -> Any:
-            p = ofhe.CCParamsCKKSRNS()
-            p.SetMultiplicativeDepth(total_depth)
-            p.SetScalingModSize(scale_bits)
-            p.SetFirstModSize(first_mod_bits)
-            p.SetScalingTechnique(ofhe.ScalingTechnique.FLEXIBLEAUTO)
-            p.SetSecurityLevel(getattr(ofhe.SecurityLevel, sec_name))
-            p.SetSecretKeyDist(key_dist)
-            if ring_dim is not None:
-                p.SetRingDim(ring_dim)
-            if slots is not None:
-                p.SetBatchSize(slots)
-            if num_digits is not None:
-                p.SetNumLargeDigits(num_digits)
-            _set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
-            return p
-
-        t0 = time.perf_counter()
-        try:
-            cc = ofhe.GenCryptoContext(make_params(num_large_digits))
-            if bootstrapping and num_large_digits is None and ring_dim is None:
-                # Deep bootstrapping chains: more key-switching digits shrink the special
-                # modulus P, which can halve the ring OpenFHE needs (e.g. 2^17 -> 2^16 at
-                # total depth 23, 128-bit). A smaller ring is far cheaper; keep the smallest.
-                for digits in _BOOTSTRAP_DIGIT_CANDIDATES:
-                    try:
-                        trial = ofhe.GenCryptoContext(make_params(digits))
-                    except RuntimeError:  # the towers do not split into this many digits
-                        continue
-                    if trial.GetRingDimension() < cc.GetRingDimension():
-                        cc = trial
-        except RuntimeError as err:
-            text = str(err)
-            if "does not comply" in text:
-                wanted = re.findall(r"\((\d+)\)", text)
-                need = f" (OpenFHE needs {wanted[-1]})" if wanted else ""
-                raise InsecureParametersError(
-                    f"ring_dim={ring_dim} is below what {security}-bit security needs for "
-                    f"total depth {total_depth} and {scale_bits}-bit scaling{need}. Omit "
-                    "ring_dim to let OpenFHE choose, or pass insecure=True (tests only)."
-                ) from err
-            if "batch size" in text:
-                bound = f"{ring_dim // 2}" if ring_dim else "half the ring dimension"
-                raise CapacityError(
-                    f"slots={slots} does not fit the ring: at most {bound} slots"
-                ) from err
-            raise _openfhe_error(err, "creating the CKKS context") from err
-        features = [
-            ofhe.PKESchemeFeature.PKE,
-            ofhe.PKESchemeFeature.KEYSWITCH,
-            ofhe.PKESchemeFeature.LEVELEDSHE,
-            ofhe.PKESchemeFeature.ADVANCEDSHE,
-        ]
-        if bootstrapping:
-            features.append(ofhe.PKESchemeFeature.FHE)
-        for feature in features:
-            cc.Enable(feature)
-
-        n_ring = int(cc.GetRingDimension())
-        batch = int(cc.GetEncodingParams().GetBatchSize()) or n_ring // 2
-        if slots is not None and batch != slots:
-            raise CapacityError(
-                f"slots={slots} does not fit ring dimension {n_ring} (at most {n_ring // 2} slots)"
-            )
-        if bootstrap_slots is not None and bootstrap_slots > batch:
-            raise CapacityError(
-                f"bootstrap_slots={bootstrap_slots} exceeds the context's {batch} slots"
-            )
-        boot_slots = (bootstrap_slots or batch) if bootstrapping else None
-        params = CKKSParameters(
-            depth=depth,
-            total_depth=total_depth,
-            scale_bits=_actual_scale_bits(cc, scale_bits, decryption),
+        cc, params = _params.create(
+            depth,
+            scale_bits=scale_bits,
             first_mod_bits=first_mod_bits,
-            slots=batch,
-            ring_dim=n_ring,
-            security=None if insecure else int(security),
-            bootstrapping=bool(bootstrapping),
+            slots=slots,
+            security=security,
+            ring_dim=ring_dim,
+            bootstrapping=bootstrapping,
             level_budget=level_budget,
-            log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
-            bootstrap_slots=boot_slots,
-            **_decryption_fields(cc, decryption, noise_estimate),
+            bootstrap_slots=bootstrap_slots,
+            num_large_digits=num_large_digits,
+            insecure=insecure,
+            decryption=decryption,
+            noise_estimate=noise_estimate,
+            stacklevel=2,
         )
-        try:
-            keys = cc.KeyGen()
-            cc.EvalMultKeyGen(keys.secretKey)
-            if bootstrapping:
-                cc.EvalBootstrapSetup(list(level_budget), [0, 0], boot_slots)
-                cc.EvalBootstrapKeyGen(keys.secretKey, boot_slots)
-        except RuntimeError as err:
-            raise _openfhe_error(err, "generating keys") from err
-        return cls(
-            _state={
-                "cc": cc,
-                "params": params,
-                "public_key": keys.publicKey,
-                "secret_key": keys.secretKey,
-                "bootstrap_ready": bootstrapping,
-                "keygen_seconds": time.perf_counter() - t0,
-            }
+        keys = KeyRing.generate(
+            cc, bootstrap_slots=params.bootstrap_slots, level_budget=params.level_budget
         )
+        return cls(_state=(cc, params, keys))
+
+    @classmethod
+    def flooding(
+        cls,
+        computation: Callable[[Context], Any],
+        depth: int = 3,
+        *,
+        margin_bits: float = 1.0,
+        **kwargs: Any,
+    ) -> Context:
+        """Make a ``decryption="flooding"`` context with its noise estimated (both phases).
+
+        Parameters
+        ----------
+        computation : callable ``(Context) -> encrypted object``
+            Runs the same computation as the real one (same operations, representative
+            inputs) on the estimation-phase context it is given, and returns the result.
+        depth, **kwargs
+            As for :meth:`ckks` (``decryption`` and ``noise_estimate`` are set here).
+        margin_bits : float, default 1.0
+            Added to the measured noise (log2), in case the real inputs are noisier.
+
+        Returns
+        -------
+        Context
+            An owner context with fresh keys (never reuse the estimation keys) whose
+            decryptions are noise-flooded.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> import hetensor as ht
+        >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
+        >>> ctx = ht.Context.flooding(f, depth=2)                       # doctest: +SKIP
+        >>> x = np.linspace(-1, 1, 8)
+        >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
+        True
+        """
+        return _security.flooding(cls, computation, depth, margin_bits, kwargs)
 
     # ------------------------------------------------------------------ properties
-    @property
-    def _usable_depth(self) -> int:
-        """Levels a ciphertext may use: with bootstrapping the last one is reserved."""
-        p = self._params
-        return p.total_depth - 1 if p.bootstrapping else p.total_depth
-
-    @property
-    def _fresh_level(self) -> int:
-        # With bootstrapping, fresh ciphertexts start where a bootstrap leaves them: `depth`
-        # levels below the top, so operations are cheaper and `depth` means the same always.
-        return self._usable_depth - self._params.depth
-
     @property
     def params(self) -> CKKSParameters:
         """The CKKS parameters (read-only)."""
@@ -459,14 +243,24 @@ class Context:
         return self._params.bootstrapping
 
     @property
+    def bootstrap_slots(self) -> int | None:
+        """Slots bootstrapping is set up for (``slots``, fewer when sparse, ``None`` if off)."""
+        return self._params.bootstrap_slots
+
+    @property
     def security(self) -> int | None:
         """Claimed classical security in bits; ``None`` for an insecure test context."""
         return self._params.security
 
     @property
+    def decryption(self) -> str:
+        """``"standard"`` or ``"flooding"`` (see :meth:`flooding`)."""
+        return self._params.decryption
+
+    @property
     def has_secret_key(self) -> bool:
         """True for the data owner's context, False for a compute-side (public) one."""
-        return self._secret_key is not None
+        return self._keys.has_secret
 
     @property
     def role(self) -> str:
@@ -476,26 +270,30 @@ class Context:
     @property
     def rotation_keys(self) -> frozenset[int]:
         """Rotation indices (in ``[0, slots)``) whose keys this context holds."""
-        return frozenset(self._rotations)
+        return frozenset(self._keys.rotations)
 
     @property
     def has_bootstrap_keys(self) -> bool:
-        return self._bootstrap_ready
+        return self._keys.bootstrap_ready
 
     @property
-    def bootstrap_slots(self) -> int | None:
-        """Slots bootstrapping is set up for (``slots``, fewer when sparse, ``None`` if off)."""
-        return self._params.bootstrap_slots
-
-    @property
-    def _auto_bootstrap(self) -> bool:
-        """Whether operations may bootstrap any operand on their own (full-slot setup)."""
-        return self._bootstrap_ready and self._params.bootstrap_slots == self._params.slots
+    def keygen_seconds(self) -> float:
+        """Seconds spent making this context's keys so far."""
+        return self._keys.keygen_seconds
 
     @property
     def fingerprint(self) -> str:
         """Hex id of the keys and parameters; equal for an owner and its public views."""
         return self._fingerprint.hex()
+
+    @property
+    def openfhe(self) -> tuple[Any, Any, Any]:
+        """``(crypto_context, public_key, secret_key or None)``: the raw OpenFHE objects.
+
+        For interoperating with code written on OpenFHE itself (and for benchmarks against
+        it). hetensor's level, key and role checks do not apply to what is done with them.
+        """
+        return self._cc, self._keys.public_key, self._keys.secret_key
 
     def __repr__(self) -> str:
         sec = f"{self.security}-bit" if self.security else "INSECURE"
@@ -508,14 +306,6 @@ class Context:
         )
 
     # ------------------------------------------------------------------ keys and roles
-    def _require_secret(self, action: str) -> Any:
-        if self._secret_key is None:
-            raise KeyRoleError(
-                f"cannot {action} on a public (compute-side) context: it holds no secret key. "
-                "Only the data owner's context can."
-            )
-        return self._secret_key
-
     def generate_keys(
         self, plan: KeyPlan | Iterable[int] = (), *, rotations: Iterable[int] = ()
     ) -> None:
@@ -533,39 +323,13 @@ class Context:
         KeyRoleError
             On a public context, which cannot make keys.
         """
-        sk = self._require_secret("generate evaluation keys")
+        self._keys.require_secret("generate evaluation keys")
         wanted = KeyPlan.coerce(plan) | KeyPlan.coerce(rotations)
-        new = sorted({self.normalize_rotation(k) for k in wanted.rotations} - self._rotations - {0})
-        if not new:
-            return
-        t0 = time.perf_counter()
-        try:
-            self._cc.EvalRotateKeyGen(sk, new)
-        except RuntimeError as err:
-            raise _openfhe_error(err, f"generating rotation keys {new}") from err
-        self.keygen_seconds += time.perf_counter() - t0
-        self._rotations.update(new)
+        self._keys.generate_rotations(self.normalize_rotation(k) for k in wanted.rotations)
 
     def normalize_rotation(self, k: int) -> int:
         """The rotation index in ``[0, slots)`` equivalent to rotating by ``k``."""
         return int(_core.packing.normalize_rotation(int(k), self.slots))
-
-    def _rotation_key(self, k: int, *, dry: bool = False) -> int:
-        """Index for rotating by k. Records it while :meth:`recording`; generates a missing
-        key on the owner; raises MissingKeyError on a public context (not in dry runs)."""
-        idx = self.normalize_rotation(k)
-        if self._recording is not None and idx:
-            self._recording.add(idx)
-        if dry or not idx or idx in self._rotations:
-            return idx
-        if self._secret_key is None:
-            raise MissingKeyError(
-                f"no rotation key for step {k} (index {idx}) on this public context. "
-                f"On the owner, call owner.generate_keys(rotations=[{k}]) (or pass the "
-                "computation's KeyPlan, e.g. from owner.recording()) before owner.public()."
-            )
-        self.generate_keys(rotations=[idx])
-        return idx
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[_Recorder]:
@@ -583,14 +347,14 @@ class Context:
         >>> owner.generate_keys(rec.plan)                      # doctest: +SKIP
         >>> server = owner.public()                            # doctest: +SKIP
         """
-        if self._recording is not None:
+        if self._keys.recording is not None:
             raise RuntimeError("this context is already recording")
         recorder = _Recorder()
-        self._recording = recorder._indices
+        self._keys.recording = recorder._indices
         try:
             yield recorder
         finally:
-            self._recording = None
+            self._keys.recording = None
             recorder.plan = KeyPlan(frozenset(recorder._indices))
 
     @contextlib.contextmanager
@@ -615,7 +379,7 @@ class Context:
         """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`)."""
         shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
         layout = _core.packing.plan_array(shape, self.slots)
-        cts = [Symbolic(self._fresh_level) for _ in range(layout.n_chunks)]
+        cts = [self._dry_engine.encrypt(None) for _ in range(layout.n_chunks)]
         return EncryptedArray._make(self, cts, layout, True, self._dry_engine)
 
     def public(self) -> Context:
@@ -624,18 +388,10 @@ class Context:
         Rotation keys generated on the owner later are not added to this view; make the
         view after ``generate_keys``.
         """
-        return Context(
-            _state={
-                "cc": self._cc,
-                "params": self._params,
-                "public_key": self._public_key,
-                "rotations": set(self._rotations),
-                "bootstrap_ready": self._bootstrap_ready,
-            }
-        )
+        return self._with_keys(self._keys.view())
 
     def _check_compatible(self, obj: Any) -> None:
-        if not isinstance(obj, _ENCRYPTED_TYPES):
+        if not isinstance(obj, Encrypted):
             raise TypeError(f"expected a hetensor encrypted object, got {type(obj).__name__}")
         if obj._ctx._fingerprint != self._fingerprint:
             raise ContextMismatchError(
@@ -643,32 +399,32 @@ class Context:
                 f"parameters: {obj._ctx.fingerprint[:12]} vs {self.fingerprint[:12]}); "
                 "contexts derived from the same owner (public(), deserialize) are compatible"
             )
-        if isinstance(obj, EncryptedArray) and obj._eng.dry:
+        if obj.is_symbolic:
             raise TypeError("a symbolic (placeholder) array holds no data")
 
     # ------------------------------------------------------------------ encrypt / decrypt
     def _checked_values(self, values: Any) -> np.ndarray:
-        arr = _as_real_array(values)
+        """``values`` as a float64 array; InvalidDtypeError for non-real dtypes, CapacityError
+        for magnitudes the modulus cannot hold (``CKKSParameters.value_limit``)."""
+        if isinstance(values, Encrypted):
+            raise TypeError("values are already encrypted")
+        arr = np.asarray(values)
+        if arr.dtype.kind not in "iuf":
+            raise InvalidDtypeError(
+                f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real "
+                "numbers (integer or floating dtypes)"
+            )
+        arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray won't)
         if arr.size:
-            limit = 2.0 ** (self._params.first_mod_bits - self._params.scale_bits - 1)
+            p, limit = self._params, self._params.value_limit
             peak = float(np.max(np.abs(arr)))
             if peak >= limit and np.isfinite(peak):
                 raise CapacityError(
-                    f"values up to {peak:g} in magnitude overflow CKKS with "
-                    f"{self._params.scale_bits}-bit scaling and a "
-                    f"{self._params.first_mod_bits}-bit first modulus (limit {limit:g}); "
+                    f"values up to {peak:g} in magnitude overflow CKKS with {p.scale_bits}-bit "
+                    f"scaling and a {p.first_mod_bits}-bit first modulus (limit {limit:g}); "
                     "standardize the data first"
                 )
         return arr
-
-    def _encrypt_slots(self, slot_values: np.ndarray, level: int | None = None) -> Any:
-        """Encrypt a slot vector at ``level`` (default: where fresh ciphertexts start; 0 is
-        the top of the modulus chain, above a bootstrapping context's usual start)."""
-        try:
-            pt = self._make_plaintext(slot_values, self._fresh_level if level is None else level)
-            return self._cc.Encrypt(self._public_key, pt)
-        except RuntimeError as err:
-            raise _openfhe_error(err, "encrypting") from err
 
     def encrypt(self, values: Any, *, layout: str = "rowmajor") -> Any:
         """Encrypt an array of real numbers (any shape) as an :class:`EncryptedArray`.
@@ -699,25 +455,19 @@ class Context:
             if arr.ndim != 2:
                 raise ValueError(f'layout="diagonal" needs a 2-D matrix, got shape {arr.shape}')
             plan = _core.packing.plan_bsgs(max(arr.shape), self.slots)
-            ct = self._encrypt_slots(_core.packing.encode_diagonals(arr, plan))
+            ct = self._engine.encrypt(_core.packing.encode_diagonals(arr, plan))
             return EncryptedMatrix._make(self, ct, plan, tuple(arr.shape))
         if layout != "rowmajor":
             raise ValueError(f'layout must be "rowmajor" or "diagonal", got {layout!r}')
-        lay = _core.packing.plan_array(arr.shape, self.slots)
-        slot_values = _core.packing.encode_array(arr, lay)  # raises NonFiniteError
-        return EncryptedArray._make(
-            self, [self._encrypt_slots(row) for row in slot_values], lay, True
-        )
+        return self._encrypt_in(arr, _core.packing.plan_array(arr.shape, self.slots))
 
-    def _encrypt_like(self, values: np.ndarray, like: EncryptedArray) -> EncryptedArray:
-        """Encrypt ``values`` (of like's shape) in like's layout (public key only)."""
-        if like._eng.dry:
-            cts = [Symbolic(self._fresh_level) for _ in like._cts]
-            return EncryptedArray._make(self, cts, like._layout, True, like._eng)
-        slot_values = _core.packing.encode_array(np.ascontiguousarray(values, float), like._layout)
-        return EncryptedArray._make(
-            self, [self._encrypt_slots(r) for r in slot_values], like._layout, True
-        )
+    def _encrypt_in(
+        self, values: np.ndarray, layout: Any, *, level: int | None = None, eng: Any = None
+    ) -> EncryptedArray:
+        """Encrypt ``values`` (of ``layout``'s shape) in ``layout`` (public key only)."""
+        eng = self._engine if eng is None else eng
+        rows = _core.packing.encode_array(np.ascontiguousarray(values, float), layout)
+        return EncryptedArray._make(self, [eng.encrypt(r, level) for r in rows], layout, True, eng)
 
     def encrypt_vector(self, values: Any) -> Ciphertext:
         """Encrypt a 1-D vector into one replicated :class:`Ciphertext` (low-level).
@@ -732,32 +482,7 @@ class Context:
             raise ValueError("cannot encrypt an empty array")
         layout = _core.packing.plan_vector(arr.shape[0], self.slots)
         slot_values = _core.packing.encode_vector(arr, layout)  # raises NonFiniteError
-        return Ciphertext._wrap(self._encrypt_slots(slot_values), self, layout)
-
-    def _make_plaintext(self, slot_values: np.ndarray, level: int) -> Any:
-        """Encode a full slot vector at ``level``.
-
-        Magnitudes below CKKS precision (``2**-scale_bits``) are set to zero first: they
-        encode as nothing anyway, and OpenFHE rejects a vector whose largest magnitude times
-        the scale is below 1 ("Scaling factor too small"; e.g. ``[1e-18]`` at 40 bits).
-        """
-        tiny = 2.0**-self._params.scale_bits
-        slot_values = np.where(np.abs(slot_values) < tiny, 0.0, slot_values)
-        return self._cc.MakeCKKSPackedPlaintext(slot_values.tolist(), 1, level, None, self.slots)
-
-    def _decrypt_slots(self, ct: Any) -> np.ndarray:
-        sk = self._require_secret("decrypt")
-        self._refuse_estimation_phase()
-        try:
-            pt = self._cc.Decrypt(ct, sk)
-            pt.SetLength(self.slots)
-            return np.asarray(pt.GetRealPackedValue(), dtype=np.float64)
-        except RuntimeError as err:
-            raise _openfhe_error(
-                err,
-                "decrypting (the result lost its precision: values too large for the scale, "
-                "or more levels used than the context's depth)",
-            ) from err
+        return Ciphertext._wrap(self._engine.encrypt(slot_values), self, layout)
 
     def decrypt(self, obj: Any, *, average: bool = True) -> np.ndarray:
         """Decrypt to a float64 NumPy array (data owner only).
@@ -769,17 +494,9 @@ class Context:
         average : bool, default True
             Average the replicas of each element, which lowers CKKS noise.
         """
-        self._require_secret("decrypt")
+        self._keys.require_secret("decrypt")
         self._check_compatible(obj)
-        if isinstance(obj, Ciphertext):
-            return _core.packing.decode_vector(self._decrypt_slots(obj._ct), obj._layout, average)
-        if isinstance(obj, EncryptedMatrix):
-            rows, cols = obj.shape
-            return _core.packing.decode_diagonals(
-                self._decrypt_slots(obj._ct), obj._plan, rows, cols
-            )
-        slot_values = np.stack([self._decrypt_slots(ct) for ct in obj._cts])
-        return _core.packing.decode_array(slot_values, obj._layout, average).reshape(obj.shape)
+        return obj._decode(np.stack([self._engine.decrypt(ct) for ct in obj._cts]), average)
 
     def bootstrap(self, obj: Any) -> Any:
         """Refresh levels with CKKS bootstrapping (no secret key needed).
@@ -796,48 +513,26 @@ class Context:
             repeat within ``bootstrap_slots`` slots.
         """
         self._check_compatible(obj)
-        if not self._bootstrap_ready:
+        if not self._keys.bootstrap_ready:
             raise MissingKeyError(
                 "bootstrapping keys are missing: create the owner's context with "
                 "Context.ckks(..., bootstrapping=True) before calling public()"
             )
-        eng = self._engine
-        if isinstance(obj, Ciphertext):
-            ct = eng.bootstrap(obj._ct, period=int(obj._layout.period))
-            return Ciphertext._wrap(ct, self, obj._layout)
-        if isinstance(obj, EncryptedMatrix):
-            return EncryptedMatrix._make(self, eng.bootstrap(obj._ct), obj._plan, obj.shape)
-        period = int(obj._layout.period)
-        return EncryptedArray._make(
-            self, [eng.bootstrap(ct, period=period) for ct in obj._cts], obj._layout, obj._clean
-        )
+        period = obj._period
+        return obj._rebuilt(self, [self._engine.bootstrap(ct, period) for ct in obj._cts])
+
+    def check_bootstrappable(self, period: int | None) -> None:
+        """Raise CapacityError, before any work, if this context's sparse bootstrapping setup
+        (``bootstrap_slots``) cannot take an array whose layout repeats every ``period``
+        slots (``None``: unknown period). No-op without a sparse setup; whether bootstrapping
+        keys exist is :meth:`bootstrap`'s check."""
+        self._engine.sparse_slots(period)
 
     # ------------------------------------------------------------------ serialization
     def to_bytes(self, obj: Any) -> bytes:
         """Serialize an encrypted object into a checked envelope (:mod:`.serialize`)."""
         self._check_compatible(obj)
-        if isinstance(obj, Ciphertext):
-            lay = obj._layout
-            kind, cts = "ciphertext", [obj._ct]
-            meta: dict[str, Any] = {"layout": [lay.length, lay.period, lay.copies, lay.slots]}
-        elif isinstance(obj, EncryptedMatrix):
-            kind, cts = "matrix", [obj._ct]
-            meta = {"shape": list(obj.shape)}
-        else:
-            kind, cts = "array", list(obj._cts)
-            meta = {
-                "layout": [
-                    list(x) if isinstance(x, tuple) else x for x in obj._layout.__getstate__()
-                ],
-                "clean": obj._clean,
-            }
-        sections = {"meta": json.dumps(meta).encode()}
-        try:
-            for i, ct in enumerate(cts):
-                sections[f"ct{i}"] = ofhe.Serialize(ct, _binary())
-        except RuntimeError as err:
-            raise _openfhe_error(err, "serializing a ciphertext") from err
-        return _envelope.pack(kind, self._fingerprint, sections)
+        return _wire.object_to_bytes(self, obj)
 
     def from_bytes(self, data: bytes, *, isolate: bool = False) -> Any:
         """Deserialize an encrypted object made under this context (or a compatible one).
@@ -853,48 +548,11 @@ class Context:
         ContextMismatchError
             The object belongs to another context.
         """
-        kind = _envelope.peek_kind(data)
-        if kind not in ("ciphertext", "array", "matrix"):
-            raise FormatError(f"expected serialized ciphertext, array or matrix, got {kind}")
-        _, sections = _envelope.unpack(data, kind, self._fingerprint)
-        if isolate:
-            _isolate.check_untrusted(data, self)
-        try:
-            meta = json.loads(sections["meta"])
-            n_cts = sum(1 for name in sections if name.startswith("ct"))
-            cts = [
-                ofhe.DeserializeCiphertextString(sections[f"ct{i}"], _binary())
-                for i in range(n_cts)
-            ]
-            if not cts:
-                raise ValueError("no ciphertext in the data")
-            if kind == "ciphertext":
-                layout = _core.packing.VectorLayout(*meta["layout"])
-                ok_slots = layout.slots == self.slots
-            elif kind == "matrix":
-                shape = tuple(int(d) for d in meta["shape"])
-                plan = _core.packing.plan_bsgs(max(shape), self.slots)
-                ok_slots = True
-            else:
-                layout = _core.packing.ArrayLayout(*meta["layout"])
-                ok_slots = layout.slots == self.slots and layout.n_chunks == len(cts)
-            if not ok_slots:
-                raise ValueError("slot count or chunking differs from the context's")
-            for ct in cts:
-                self._check_ct_structure(ct)
-        except _PARSE_ERRORS as err:
-            raise FormatError(f"corrupt serialized {kind}: {err}") from err
-        if any(ct.GetKeyTag() != self._key_tag for ct in cts):
-            raise ContextMismatchError("ciphertext was encrypted under another key")
-        if kind == "ciphertext":
-            return Ciphertext._wrap(cts[0], self, layout)
-        if kind == "matrix":
-            return EncryptedMatrix._make(self, cts[0], plan, shape)
-        return EncryptedArray._make(self, cts, layout, bool(meta.get("clean", False)))
+        return _wire.object_from_bytes(self, data, isolate=isolate)
 
     def receive(self, obj: Any) -> Any:
         """Re-bind an encrypted object to this context, through bytes as over a network."""
-        return self.from_bytes(obj._ctx.to_bytes(obj))
+        return self.from_bytes(obj.context.to_bytes(obj))
 
     def serialize(self, *, include_secret: bool = False) -> bytes:
         """Serialize the context with its public and evaluation keys.
@@ -904,29 +562,7 @@ class Context:
         include_secret : bool, default False
             Also write the secret key (owner only). Never send that to a server.
         """
-        sections: dict[str, bytes] = {}
-        meta = {
-            "params": self._params.to_json(),
-            "rotations": sorted(self._rotations),
-            "bootstrap_ready": self._bootstrap_ready,
-            "hetensor": _core.__version__,
-            "openfhe": getattr(ofhe, "__version__", "unknown"),
-        }
-        sections["meta"] = json.dumps(meta).encode()
-        try:
-            sections["cryptocontext"] = ofhe.Serialize(self._cc, _binary())
-            sections["public_key"] = ofhe.Serialize(self._public_key, _binary())
-            sections["mult_key"] = ofhe.SerializeEvalMultKeyString(_binary(), self._key_tag)
-            if self._rotations or self._bootstrap_ready:
-                sections["rotation_keys"] = ofhe.SerializeEvalAutomorphismKeyString(
-                    _binary(), self._key_tag
-                )
-            if include_secret:
-                sk = self._require_secret("serialize the secret key")
-                sections["secret_key"] = ofhe.Serialize(sk, _binary())
-        except RuntimeError as err:
-            raise _openfhe_error(err, "serializing the context") from err
-        return _envelope.pack("context", self._fingerprint, sections)
+        return _wire.context_to_bytes(self, include_secret=include_secret)
 
     @classmethod
     def deserialize(cls, data: bytes, *, isolate: bool = False) -> Context:
@@ -936,57 +572,43 @@ class Context:
         ``isolate=True`` parses untrusted bytes in a child process first (see
         :meth:`from_bytes`).
         """
-        fingerprint, sections = _envelope.unpack(data, "context")
-        if isolate:
-            _isolate.check_untrusted(data)
-        try:
-            meta = json.loads(sections["meta"])
-            params = CKKSParameters.from_json(meta["params"])
-            cc = ofhe.DeserializeCryptoContextString(sections["cryptocontext"], _binary())
-            public_key = ofhe.DeserializePublicKeyString(sections["public_key"], _binary())
-            # OpenFHE keeps evaluation keys in process-wide tables keyed by the key tag; in the
-            # process that made them (or loaded them before) they are already there.
-            if public_key.GetKeyTag() not in cc.GetAllEvalMultKeys():
-                ofhe.DeserializeEvalMultKeyString(sections["mult_key"], _binary())
-            if "rotation_keys" in sections:
-                ofhe.DeserializeEvalAutomorphismKeyString(sections["rotation_keys"], _binary())
-            secret_key = None
-            if "secret_key" in sections:
-                secret_key = ofhe.DeserializePrivateKeyString(sections["secret_key"], _binary())
-            if params.bootstrapping and meta.get("bootstrap_ready"):
-                cc.Enable(ofhe.PKESchemeFeature.FHE)
-                cc.EvalBootstrapSetup(
-                    list(params.level_budget), [0, 0], params.bootstrap_slots or params.slots
-                )
-        except _PARSE_ERRORS as err:
-            raise FormatError(f"corrupt serialized context: {err}") from err
-        ctx = cls(
-            _state={
-                "cc": cc,
-                "params": params,
-                "public_key": public_key,
-                "secret_key": secret_key,
-                "rotations": set(meta.get("rotations", ())),
-                "bootstrap_ready": bool(meta.get("bootstrap_ready")),
-            }
-        )
-        if ctx._fingerprint != fingerprint:
+        cc, params, keys, claimed = _wire.context_from_bytes(data, isolate=isolate)
+        ctx = cls(_state=(cc, params, keys))
+        if ctx._fingerprint != claimed:
             raise FormatError("serialized context is inconsistent: fingerprint mismatch")
         return ctx
+
+    def secret_key_bytes(self) -> bytes:
+        """The secret key alone, in a checked envelope of kind ``"secret_key"`` (owner only).
+
+        See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
+        """
+        return _wire.secret_key_to_bytes(self)
+
+    def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
+        """The owner's context: this (public) context plus the secret key in ``data``.
+
+        Raises
+        ------
+        ContextMismatchError
+            The key belongs to another context.
+        FormatError
+            Corrupt bytes.
+
+        Example
+        -------
+        >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
+        >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
+        >>> again.role                                                # doctest: +SKIP
+        'owner'
+        """
+        secret = _wire.secret_key_from_bytes(self, data, isolate=isolate)
+        return self._with_keys(self._keys.view(secret_key=secret))
 
     # ------------------------------------------------------------------ reporting
     def key_sizes(self) -> dict[str, int]:
         """Serialized size in bytes of each key this context holds (serializes them)."""
-        b = _binary()
-        sizes = {
-            "public_key": len(ofhe.Serialize(self._public_key, b)),
-            "relinearization_key": len(ofhe.SerializeEvalMultKeyString(b, self._key_tag)),
-        }
-        if self._rotations or self._bootstrap_ready:
-            sizes["rotation_keys"] = len(ofhe.SerializeEvalAutomorphismKeyString(b, self._key_tag))
-        if self._secret_key is not None:
-            sizes["secret_key"] = len(ofhe.Serialize(self._secret_key, b))
-        return sizes
+        return _wire.key_sizes(self._keys)
 
     def info(self) -> dict[str, Any]:
         """Versions, parameters, key sizes and build facts, as a dict.
@@ -1011,13 +633,13 @@ class Context:
                 "slots": p.slots,
                 "depth": p.depth,
                 "total_depth": p.total_depth,
-                "levels_fresh": self._usable_depth - self._fresh_level,
+                "levels_fresh": p.usable_depth - p.fresh_level,
                 "scale_bits": p.scale_bits,
                 "first_mod_bits": p.first_mod_bits,
                 "log_q": p.log_q,
                 "bootstrapping": p.bootstrapping,
                 "level_budget": p.level_budget if p.bootstrapping else None,
-                "rotation_keys": sorted(self._rotations),
+                "rotation_keys": sorted(self._keys.rotations),
                 "key_sizes": self.key_sizes(),
                 "keygen_seconds": round(self.keygen_seconds, 3),
                 "fingerprint": self.fingerprint,
@@ -1025,160 +647,16 @@ class Context:
         )
         return out
 
-    # ------------------------------------------------------------------ persistence and hardening
-    # (issue 9: secret-key files, structural checks of parsed bytes, flooding, security report)
-    def secret_key_bytes(self) -> bytes:
-        """The secret key alone, in a checked envelope of kind ``"secret_key"`` (owner only).
-
-        See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
-        """
-        sk = self._require_secret("serialize the secret key")
-        try:
-            payload = ofhe.Serialize(sk, _binary())
-        except RuntimeError as err:
-            raise _openfhe_error(err, "serializing the secret key") from err
-        return _envelope.pack("secret_key", self._fingerprint, {"secret_key": payload})
-
-    def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
-        """The owner's context: this (public) context plus the secret key in ``data``.
-
-        Raises
-        ------
-        ContextMismatchError
-            The key belongs to another context.
-        FormatError
-            Corrupt bytes.
-
-        Example
-        -------
-        >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
-        >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
-        >>> again.role                                                # doctest: +SKIP
-        'owner'
-        """
-        _, sections = _envelope.unpack(data, "secret_key", self._fingerprint)
-        if isolate:
-            _isolate.check_untrusted(data)
-        try:
-            sk = ofhe.DeserializePrivateKeyString(sections["secret_key"], _binary())
-        except _PARSE_ERRORS as err:
-            raise FormatError(f"corrupt serialized secret key: {err}") from err
-        if sk.GetKeyTag() != self._key_tag:
-            raise ContextMismatchError("this secret key belongs to another context")
-        return Context(
-            _state={
-                "cc": self._cc,
-                "params": self._params,
-                "public_key": self._public_key,
-                "secret_key": sk,
-                "rotations": set(self._rotations),
-                "bootstrap_ready": self._bootstrap_ready,
-            }
-        )
-
-    def _check_ct_structure(self, ct: Any) -> None:
-        """Reject parsed ciphertexts that do not fit this context (raise ValueError)."""
-        n_elems = int(ct.NumberCiphertextElements())
-        level = int(ct.GetLevel())
-        if n_elems != 2:
-            raise ValueError(f"ciphertext has {n_elems} elements (expected 2, relinearized)")
-        if not 0 <= level <= self._params.total_depth:
-            raise ValueError(f"ciphertext level {level} outside [0, {self._params.total_depth}]")
-        if int(ct.GetSlots()) != self.slots:
-            raise ValueError(f"ciphertext has {ct.GetSlots()} slots, context {self.slots}")
-        deg = int(ct.GetNoiseScaleDeg())
-        if not 1 <= deg <= 2:
-            raise ValueError(f"ciphertext scale degree {deg} is invalid")
-        scale = float(ct.GetScalingFactor())
-        if not np.isfinite(scale) or not 2.0**10 < scale < 2.0 ** (2 * 61):
-            raise ValueError(f"ciphertext scaling factor {scale:g} is invalid")
-
-    @property
-    def decryption(self) -> str:
-        """``"standard"`` or ``"flooding"`` (see :meth:`flooding`)."""
-        return self._params.decryption
-
-    def _refuse_estimation_phase(self) -> None:
-        p = self._params
-        if p.decryption == "flooding" and p.noise_estimate is None:
-            raise KeyRoleError(
-                "this is a noise-estimation context (decryption='flooding' without "
-                "noise_estimate): its decryptions yield noise, not values. Use "
-                "decryption_noise(result), then Context.ckks(..., decryption='flooding', "
-                "noise_estimate=...) for the real run (or Context.flooding)."
-            )
-
     def decryption_noise(self, obj: Any) -> float:
         """log2 of the noise in ``obj`` on a noise-estimation context (flooding phase 1).
 
         Returns the largest estimate over the object's ciphertexts; pass it as
         ``noise_estimate`` to :meth:`ckks`.
         """
-        sk = self._require_secret("estimate decryption noise")
-        p = self._params
-        if p.decryption != "flooding" or p.noise_estimate is not None:
-            raise ValueError(
-                "decryption_noise needs an estimation-phase context: "
-                "Context.ckks(..., decryption='flooding') without noise_estimate"
-            )
+        self._keys.require_secret("estimate decryption noise")
+        _security.check_estimation_phase(self._params)
         self._check_compatible(obj)
-        cts = obj._cts if isinstance(obj, EncryptedArray) else [obj._ct]
-        try:
-            return max(float(self._cc.Decrypt(ct, sk).GetLogError()) for ct in cts)
-        except RuntimeError as err:
-            raise _openfhe_error(err, "estimating the decryption noise") from err
-
-    @classmethod
-    def flooding(
-        cls, computation: Any, depth: int = 3, *, margin_bits: float = 1.0, **kwargs: Any
-    ) -> Context:
-        """Make a ``decryption="flooding"`` context with its noise estimated (both phases).
-
-        Parameters
-        ----------
-        computation : callable ``(Context) -> encrypted object``
-            Runs the same computation as the real one (same operations, representative
-            inputs) on the estimation-phase context it is given, and returns the result.
-        depth, **kwargs
-            As for :meth:`ckks` (``decryption`` and ``noise_estimate`` are set here).
-        margin_bits : float, default 1.0
-            Added to the measured noise (log2), in case the real inputs are noisier.
-
-        Returns
-        -------
-        Context
-            An owner context with fresh keys (never reuse the estimation keys) whose
-            decryptions are noise-flooded.
-
-        Example
-        -------
-        >>> import numpy as np
-        >>> import hetensor as ht
-        >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
-        >>> ctx = ht.Context.flooding(f, depth=2)                       # doctest: +SKIP
-        >>> x = np.linspace(-1, 1, 8)
-        >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
-        True
-        """
-        for key in ("decryption", "noise_estimate"):
-            if key in kwargs:
-                raise TypeError(f"Context.flooding sets {key} itself")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureParametersWarning)
-            estimator = cls.ckks(depth, decryption="flooding", **kwargs)
-        noise = estimator.decryption_noise(computation(estimator))
-        kwargs.setdefault("ring_dim", estimator.ring_dim)  # both phases need the same ring
-        if kwargs.get("insecure"):
-            warnings.warn(
-                "INSECURE CKKS parameters (insecure=True) for the flooding context.",
-                InsecureParametersWarning,
-                stacklevel=2,
-            )
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", InsecureParametersWarning)
-            return cls.ckks(
-                depth, decryption="flooding", noise_estimate=noise + margin_bits, **kwargs
-            )
+        return max(self._engine.noise(ct) for ct in obj._cts)
 
     def security_report(self) -> dict[str, Any]:
         """The parameters that decide security, with warnings for weak settings.
@@ -1200,160 +678,7 @@ class Context:
         >>> r["ring_dim"], r["security_bits"], r["warnings"] # doctest: +SKIP
         (16384, 128, ['decryption="standard": ...'])
         """
-        p = self._params
-        level = p.security or 128
-        bound = _HE_STANDARD_MAX_LOG_QP.get(level, {}).get(p.ring_dim)
-        warn: list[str] = []
-        if p.security is None:
-            warn.append(
-                "INSECURE: created with insecure=True, no security level enforced"
-                + (
-                    f"; ring {p.ring_dim} with log Q {p.log_q} exceeds the 128-bit bound {bound}"
-                    if bound is not None and p.log_q > bound
-                    else ""
-                )
-                + ". Tests only."
-            )
-            if bound is None:
-                warn.append(f"ring dimension {p.ring_dim} is below every HE-standard table")
-        if p.decryption == "standard":
-            warn.append(
-                'decryption="standard": CKKS decryptions leak information about the secret '
-                "key (Li-Micciancio, IND-CPA^D); do not share decrypted results with parties "
-                'who saw the ciphertexts, or use decryption="flooding"'
-            )
-        elif p.noise_estimate is None:
-            warn.append("noise-estimation phase context: decryption yields noise only")
-        if self.has_secret_key:
-            warn.append("this context holds the secret key: never send it to a server")
-        return {
-            "ring_dim": p.ring_dim,
-            "log_q": p.log_q,
-            "log_qp": None,
-            "max_log_qp": bound,
-            "security_bits": p.security,
-            "slots": p.slots,
-            "depth": p.depth,
-            "total_depth": p.total_depth,
-            "scale_bits": p.scale_bits,
-            "first_mod_bits": p.first_mod_bits,
-            "secret_key_dist": "uniform ternary",
-            "decryption": p.decryption,
-            "noise_estimate": p.noise_estimate,
-            "bootstrapping": p.bootstrapping,
-            "role": self.role,
-            "warnings": warn,
-        }
-
-
-# ---------------------------------------------------------------------- issue 9 helpers
-# Exceptions OpenFHE's Python bindings raise on bad bytes (pybind11 maps bad_alloc to
-# MemoryError, out_of_range to IndexError, ...): all become FormatError on parse.
-_PARSE_ERRORS = (
-    KeyError,
-    TypeError,
-    ValueError,
-    RuntimeError,
-    MemoryError,
-    IndexError,
-    OverflowError,
-    AttributeError,
-)
-
-# Largest log2(QP) for uniform ternary secrets, HomomorphicEncryption.org standard tables
-# (as used by OpenFHE's HEStd_*_classic), by security level and ring dimension.
-_HE_STANDARD_MAX_LOG_QP = {
-    128: {
-        1024: 27,
-        2048: 54,
-        4096: 109,
-        8192: 218,
-        16384: 438,
-        32768: 881,
-        65536: 1761,
-        131072: 3524,
-    },
-    192: {
-        1024: 19,
-        2048: 37,
-        4096: 75,
-        8192: 152,
-        16384: 305,
-        32768: 611,
-        65536: 1228,
-        131072: 2457,
-    },
-    256: {
-        1024: 14,
-        2048: 29,
-        4096: 58,
-        8192: 118,
-        16384: 237,
-        32768: 476,
-        65536: 956,
-        131072: 1915,
-    },
-}
-
-
-def _set_decryption_mode(
-    p: Any, decryption: str, noise_estimate: float | None, bootstrapping: bool
-) -> None:
-    """Configure OpenFHE's decryption noise mode on CCParamsCKKSRNS ``p``."""
-    if decryption == "standard":
-        if noise_estimate is not None:
-            raise ValueError('noise_estimate only applies to decryption="flooding"')
-        return
-    if decryption != "flooding":
-        raise ValueError(f'decryption must be "standard" or "flooding", got {decryption!r}')
-    if bootstrapping:
-        raise ValueError(
-            'decryption="flooding" does not support bootstrapping (OpenFHE 1.x limitation)'
-        )
-    p.SetDecryptionNoiseMode(ofhe.DecryptionNoiseMode.NOISE_FLOODING_DECRYPT)
-    if noise_estimate is None:
-        p.SetExecutionMode(ofhe.ExecutionMode.EXEC_NOISE_ESTIMATION)
-        return
-    if isinstance(noise_estimate, bool) or not isinstance(noise_estimate, (int, float)):
-        raise TypeError(f"noise_estimate must be a float, got {type(noise_estimate).__name__}")
-    if not np.isfinite(noise_estimate) or not 0 < noise_estimate < 60:
-        raise ValueError(f"noise_estimate must be log2 of a noise in (0, 60), got {noise_estimate}")
-    p.SetExecutionMode(ofhe.ExecutionMode.EXEC_EVALUATION)
-    p.SetNoiseEstimate(float(noise_estimate))
-
-
-def _decryption_fields(cc: Any, decryption: str, noise_estimate: float | None) -> dict[str, Any]:
-    """CKKSParameters fields for the decryption mode (none for the default)."""
-    if decryption == "standard":
-        return {}
-    return {"decryption": decryption, "noise_estimate": noise_estimate}
-
-
-def _actual_scale_bits(cc: Any, requested: int, decryption: str) -> int:
-    """In flooding mode OpenFHE (64-bit) picks the scaling factor itself (2^59): record it."""
-    if decryption == "standard":
-        return requested
-    return round(math.log2(float(cc.GetScalingFactorReal(0))))
-
-
-def _fingerprint(key_tag: str, params: CKKSParameters) -> bytes:
-    fields = params.to_json()
-    if fields["decryption"] == "standard":  # keep fingerprints of older contexts unchanged
-        del fields["decryption"], fields["noise_estimate"]
-    text = json.dumps({"key": key_tag, "params": fields}, sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=_envelope.FINGERPRINT_BYTES).digest()
-
-
-def _as_real_array(values: Any) -> np.ndarray:
-    if isinstance(values, _ENCRYPTED_TYPES):
-        raise TypeError("values are already encrypted")
-    arr = np.asarray(values)
-    if arr.dtype.kind not in "iuf":
-        raise InvalidDtypeError(
-            f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real numbers "
-            "(integer or floating dtypes)"
-        )
-    return np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray would not)
+        return _security.report(self._params, self.role)
 
 
 class _Recorder:
@@ -1366,6 +691,3 @@ class _Recorder:
     @property
     def rotations(self) -> frozenset[int]:
         return frozenset(self._indices)
-
-
-_ENCRYPTED_TYPES = (Ciphertext, EncryptedArray, EncryptedMatrix)

@@ -10,11 +10,13 @@ and leaves ``y`` contiguous in the first ``P`` slots.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
+from ._base import Encrypted
 from .array import EncryptedArray, as_plain
 
 if TYPE_CHECKING:
@@ -25,7 +27,7 @@ __all__ = ["EncryptedMatrix", "bsgs_matvec"]
 _pk = _core.packing
 
 
-class EncryptedMatrix:
+class EncryptedMatrix(Encrypted):
     """A matrix encrypted in the diagonal layout, for fast ``M @ x`` (see module docstring).
 
     Made by ``ctx.encrypt(A, layout="diagonal")``; supports ``@`` with a 1-D encrypted or
@@ -41,21 +43,29 @@ class EncryptedMatrix:
     array([0. , 0.5, 1. , 1.5])
     """
 
-    __slots__ = ("_ct", "_ctx", "_eng", "_plan", "_shape")
+    __slots__ = ("_shape",)
     __array_ufunc__ = None  # NumPy defers to __matmul__ / __rmatmul__
-    __hash__ = None  # type: ignore[assignment]
+    _kind = "matrix"
+    _made_by = 'make encrypted matrices with Context.encrypt(A, layout="diagonal")'
 
-    def __init__(self) -> None:
-        raise TypeError('make encrypted matrices with Context.encrypt(A, layout="diagonal")')
+    _shape: tuple[int, int]
 
     @classmethod
     def _make(
         cls, ctx: Context, ct: Any, plan: Any, shape: tuple[int, int], eng: Any = None
     ) -> EncryptedMatrix:
         obj = object.__new__(cls)
-        obj._ctx, obj._ct, obj._plan, obj._shape = ctx, ct, plan, shape
-        obj._eng = eng if eng is not None else ctx._engine
+        obj._init(ctx, (ct,), plan, eng)
+        obj._shape = shape
         return obj
+
+    @property
+    def _ct(self) -> Any:
+        return self._cts[0]
+
+    @property
+    def _plan(self) -> Any:
+        return self._layout
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -68,15 +78,7 @@ class EncryptedMatrix:
     @property
     def plan(self) -> Any:
         """The :class:`hetensor._core.packing.BsgsPlan` (baby/giant steps, rotations)."""
-        return self._plan
-
-    @property
-    def context(self) -> Context:
-        return self._ctx
-
-    @property
-    def levels_left(self) -> int:
-        return self._eng.levels_left(self._ct)
+        return self._layout
 
     def __repr__(self) -> str:
         return (
@@ -85,14 +87,26 @@ class EncryptedMatrix:
             f"levels_left={self.levels_left}/{self._ctx.depth}>"
         )
 
-    def __array__(self, *args: Any, **kwargs: Any) -> np.ndarray:
-        raise TypeError("use ctx.decrypt(matrix) to get a NumPy array")
+    # ------------------------------------------------------------------ Encrypted hooks
+    def _decode(self, slot_rows: np.ndarray, average: bool) -> np.ndarray:
+        rows, cols = self._shape
+        return _pk.decode_diagonals(slot_rows[0], self._layout, rows, cols)
+
+    def _wire_meta(self) -> dict[str, Any]:
+        return {"shape": list(self._shape)}
+
+    @classmethod
+    def _from_wire(cls, ctx: Context, cts: list[Any], meta: dict[str, Any]) -> EncryptedMatrix:
+        shape = tuple(int(d) for d in meta["shape"])
+        if len(shape) != 2:
+            raise ValueError(f"an encrypted matrix has 2 dimensions, got shape {shape}")
+        return cls._make(ctx, cts[0], _pk.plan_bsgs(max(shape), ctx.slots), shape)
+
+    def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> EncryptedMatrix:
+        return EncryptedMatrix._make(ctx, cts[0], self._layout, self._shape)
 
     def __matmul__(self, x: Any) -> EncryptedArray:
         return bsgs_matvec(self, x)
-
-    def to_bytes(self) -> bytes:
-        return self._ctx.to_bytes(self)
 
 
 def _as_vector(x: Any, n: int, plan: Any) -> EncryptedArray:

@@ -1,0 +1,283 @@
+"""Parameter search: from what the user asks for (depth, precision, security) to an OpenFHE
+CryptoContext and the read-only :class:`CKKSParameters` a :class:`~hetensor.Context` reports.
+
+OpenFHE picks the ring dimension that meets the security level for the modulus chain; hetensor
+validates the request first, gives every failure a typed error, and with bootstrapping searches
+the number of key-switching digits for the smallest ring.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+from ..errors import CapacityError, InsecureParametersError, InsecureParametersWarning
+from . import _security
+from ._backend import openfhe as ofhe
+from ._engine import openfhe_error
+
+__all__ = ["CKKSParameters", "check_int", "create"]
+
+SECURITY_LEVELS = {
+    128: "HEStd_128_classic",
+    192: "HEStd_192_classic",
+    256: "HEStd_256_classic",
+}
+DEFAULT_SCALE_BITS = 40  # leveled: ~1e-7 precision on [-1, 1], ring 2^14 up to depth ~7
+# 54-bit scaling with a 60-bit first modulus: |values| < 32 at the last level (standardized
+# data fit), bootstrapping error ~1e-6 and 4-5 more levels than 59 bits in ring 2^16 (measured)
+BOOTSTRAP_SCALE_BITS = 54
+DEFAULT_FIRST_MOD_BITS = 60
+INSECURE_RING_DIM = 2**12
+# tried in order after OpenFHE's default: the fewest digits (smallest keys) that reach the
+# smallest ring wins
+BOOTSTRAP_DIGIT_CANDIDATES = (3, 4, 5, 6, 7, 8, 10)
+FEATURES = ("PKE", "KEYSWITCH", "LEVELEDSHE", "ADVANCEDSHE")
+
+
+@dataclass(frozen=True)
+class CKKSParameters:
+    """The parameters a :class:`Context` was made with (read-only).
+
+    Attributes
+    ----------
+    depth : int
+        Multiplicative levels available to user computations (after a bootstrap, when
+        bootstrapping is on).
+    total_depth : int
+        Multiplicative depth of the OpenFHE context (``depth`` plus bootstrapping's own levels).
+    scale_bits, first_mod_bits : int
+        Bits of the scaling factor and of the first RNS modulus.
+    slots : int
+        Slots per ciphertext (a power of two, at most ``ring_dim / 2``).
+    ring_dim : int
+        Ring dimension chosen by OpenFHE (or given explicitly).
+    security : int or None
+        Claimed classical security in bits (128, 192, 256); ``None`` for ``insecure=True``.
+    bootstrapping : bool
+        Whether the context supports CKKS bootstrapping.
+    level_budget : tuple of int
+        Levels spent by bootstrapping's CoeffsToSlots and SlotsToCoeffs.
+    log_q : int
+        Bits of the ciphertext modulus Q at the top level.
+    decryption : {"standard", "flooding"}
+        Decryption noise mode (``"flooding"``: OpenFHE's NOISE_FLOODING_DECRYPT).
+    noise_estimate : float or None
+        With ``"flooding"``: log2 of the computation's noise measured in the estimation phase
+        (``None``: this is the estimation-phase context).
+    bootstrap_slots : int or None
+        Slots of the bootstrapping setup: ``slots`` (every array bootstraps) or fewer (sparse:
+        only arrays that repeat with a period of at most this many slots); ``None`` without
+        bootstrapping.
+    """
+
+    depth: int
+    total_depth: int
+    scale_bits: int
+    first_mod_bits: int
+    slots: int
+    ring_dim: int
+    security: int | None
+    bootstrapping: bool
+    level_budget: tuple[int, int]
+    log_q: int
+    decryption: str = "standard"
+    noise_estimate: float | None = None
+    bootstrap_slots: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> CKKSParameters:
+        data = dict(data)
+        data["level_budget"] = tuple(data["level_budget"])
+        if data.get("bootstrapping") and data.get("bootstrap_slots") is None:
+            data["bootstrap_slots"] = data["slots"]  # written before sparse bootstrapping
+        return cls(**data)
+
+    @property
+    def usable_depth(self) -> int:
+        """Levels a ciphertext may use: with bootstrapping the last one is reserved."""
+        return self.total_depth - 1 if self.bootstrapping else self.total_depth
+
+    @property
+    def fresh_level(self) -> int:
+        """Where fresh ciphertexts start. With bootstrapping: where a bootstrap leaves them,
+        ``depth`` levels below the top, so operations are cheaper and ``depth`` means the
+        same always."""
+        return self.usable_depth - self.depth
+
+    @property
+    def value_limit(self) -> float:
+        """Largest magnitude a value may have: ``2**(first_mod_bits - scale_bits - 1)``."""
+        return 2.0 ** (self.first_mod_bits - self.scale_bits - 1)
+
+
+def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
+    """``value`` as an int in ``[lo, hi]``, or TypeError / ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    value = int(value)
+    if value < lo or (hi is not None and value > hi):
+        bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
+        raise ValueError(f"{name} must be {bound}, got {value}")
+    return value
+
+
+def _power_of_two(name: str, value: Any, lo: int) -> int:
+    value = check_int(name, value, lo)
+    if value & (value - 1):
+        raise ValueError(f"{name} must be a power of two, got {value}")
+    return value
+
+
+def create(
+    depth: int,
+    *,
+    scale_bits: int | None,
+    first_mod_bits: int | None,
+    slots: int | None,
+    security: int,
+    ring_dim: int | None,
+    bootstrapping: bool,
+    level_budget: tuple[int, int],
+    bootstrap_slots: int | None,
+    num_large_digits: int | None,
+    insecure: bool,
+    decryption: str,
+    noise_estimate: float | None,
+    stacklevel: int = 2,
+) -> tuple[Any, CKKSParameters]:
+    """Validate the request and make the OpenFHE CryptoContext (see :meth:`Context.ckks`).
+
+    Returns the crypto context (features enabled, no keys yet) and its parameters.
+    ``stacklevel`` points the insecure-parameters warning at the user's call.
+    """
+    depth = check_int("depth", depth, 1)
+    default_scale = BOOTSTRAP_SCALE_BITS if bootstrapping else DEFAULT_SCALE_BITS
+    scale_bits = check_int(
+        "scale_bits", default_scale if scale_bits is None else scale_bits, 20, 59
+    )
+    first_mod_bits = check_int(
+        "first_mod_bits",
+        DEFAULT_FIRST_MOD_BITS if first_mod_bits is None else first_mod_bits,
+        scale_bits + 1,
+        60,
+    )
+    if len(tuple(level_budget)) != 2:
+        raise ValueError(f"level_budget must be two ints, got {level_budget!r}")
+    level_budget = (
+        check_int("level_budget[0]", level_budget[0], 1, 8),
+        check_int("level_budget[1]", level_budget[1], 1, 8),
+    )
+    if insecure:
+        warnings.warn(
+            "INSECURE CKKS parameters (insecure=True): no security level is enforced. "
+            "Use this for tests only, never for real data.",
+            InsecureParametersWarning,
+            stacklevel=stacklevel + 1,
+        )
+        ring_dim = INSECURE_RING_DIM if ring_dim is None else ring_dim
+        sec_name = "HEStd_NotSet"
+    else:
+        if security not in SECURITY_LEVELS:
+            raise ValueError(f"security must be one of 128, 192, 256; got {security!r}")
+        sec_name = SECURITY_LEVELS[security]
+    if ring_dim is not None:
+        ring_dim = _power_of_two("ring_dim", ring_dim, 16)
+    if num_large_digits is not None:
+        num_large_digits = check_int("num_large_digits", num_large_digits, 1, 32)
+    if slots is not None:
+        slots = _power_of_two("slots", slots, 1)
+    if bootstrap_slots is not None:
+        if not bootstrapping:
+            raise ValueError("bootstrap_slots needs bootstrapping=True")
+        bootstrap_slots = _power_of_two("bootstrap_slots", bootstrap_slots, 1)
+
+    key_dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
+    total_depth = depth
+    if bootstrapping:
+        # + bootstrapping's own levels, + 1: OpenFHE must rescale a FLEXIBLEAUTO ciphertext
+        # once before bootstrapping it, so the last level is never usable.
+        boot_levels = ofhe.CryptoContext.GetBootstrapDepth(list(level_budget), key_dist)
+        total_depth += int(boot_levels) + 1
+
+    def make_params(num_digits: int | None) -> Any:
+        p = ofhe.CCParamsCKKSRNS()
+        p.SetMultiplicativeDepth(total_depth)
+        p.SetScalingModSize(scale_bits)
+        p.SetFirstModSize(first_mod_bits)
+        p.SetScalingTechnique(ofhe.ScalingTechnique.FLEXIBLEAUTO)
+        p.SetSecurityLevel(getattr(ofhe.SecurityLevel, sec_name))
+        p.SetSecretKeyDist(key_dist)
+        if ring_dim is not None:
+            p.SetRingDim(ring_dim)
+        if slots is not None:
+            p.SetBatchSize(slots)
+        if num_digits is not None:
+            p.SetNumLargeDigits(num_digits)
+        _security.set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
+        return p
+
+    try:
+        cc = ofhe.GenCryptoContext(make_params(num_large_digits))
+        if bootstrapping and num_large_digits is None and ring_dim is None:
+            # Deep bootstrapping chains: more key-switching digits shrink the special
+            # modulus P, which can halve the ring OpenFHE needs (e.g. 2^17 -> 2^16 at
+            # total depth 23, 128-bit). A smaller ring is far cheaper; keep the smallest.
+            for digits in BOOTSTRAP_DIGIT_CANDIDATES:
+                try:
+                    trial = ofhe.GenCryptoContext(make_params(digits))
+                except RuntimeError:  # the towers do not split into this many digits
+                    continue
+                if trial.GetRingDimension() < cc.GetRingDimension():
+                    cc = trial
+    except RuntimeError as err:
+        text = str(err)
+        if "does not comply" in text:
+            wanted = re.findall(r"\((\d+)\)", text)
+            need = f" (OpenFHE needs {wanted[-1]})" if wanted else ""
+            raise InsecureParametersError(
+                f"ring_dim={ring_dim} is below what {security}-bit security needs for "
+                f"total depth {total_depth} and {scale_bits}-bit scaling{need}. Omit "
+                "ring_dim to let OpenFHE choose, or pass insecure=True (tests only)."
+            ) from err
+        if "batch size" in text:
+            bound = f"{ring_dim // 2}" if ring_dim else "half the ring dimension"
+            raise CapacityError(
+                f"slots={slots} does not fit the ring: at most {bound} slots"
+            ) from err
+        raise openfhe_error(err, "creating the CKKS context") from err
+    for feature in (*FEATURES, "FHE") if bootstrapping else FEATURES:
+        cc.Enable(getattr(ofhe.PKESchemeFeature, feature))
+
+    n_ring = int(cc.GetRingDimension())
+    batch = int(cc.GetEncodingParams().GetBatchSize()) or n_ring // 2
+    if slots is not None and batch != slots:
+        raise CapacityError(
+            f"slots={slots} does not fit ring dimension {n_ring} (at most {n_ring // 2} slots)"
+        )
+    if bootstrap_slots is not None and bootstrap_slots > batch:
+        raise CapacityError(
+            f"bootstrap_slots={bootstrap_slots} exceeds the context's {batch} slots"
+        )
+    params = CKKSParameters(
+        depth=depth,
+        total_depth=total_depth,
+        scale_bits=_security.actual_scale_bits(cc, scale_bits, decryption),
+        first_mod_bits=first_mod_bits,
+        slots=batch,
+        ring_dim=n_ring,
+        security=None if insecure else int(security),
+        bootstrapping=bool(bootstrapping),
+        level_budget=level_budget,
+        log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
+        bootstrap_slots=(bootstrap_slots or batch) if bootstrapping else None,
+        **_security.decryption_fields(decryption, noise_estimate),
+    )
+    return cc, params

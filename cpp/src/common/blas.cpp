@@ -30,11 +30,6 @@ std::string config() { return std::string(scipy_openblas_get_config()); }
 
 int num_threads() { return scipy_openblas_get_num_threads(); }
 
-void set_num_threads(int n) {
-  if (n < 1) throw std::invalid_argument("BLAS thread count must be >= 1");
-  scipy_openblas_set_num_threads(n);
-}
-
 namespace {
 
 std::mutex single_thread_mutex;

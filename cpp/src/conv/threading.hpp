@@ -3,36 +3,26 @@
 // LAPACK calls.
 
 #include <cstdint>
+#include <optional>
 
 #include "hetensor/common/blas.hpp"
 #include "hetensor/common/parallel.hpp"
 
 namespace hetensor::conv::detail {
 
-// Each of our threads makes its own (cache-sized) BLAS calls, so OpenBLAS must not fan each call
-// out to its own threads meanwhile: its thread count is 1 while this lives, then restored.
-class SerialBlas {
- public:
-  explicit SerialBlas(bool on) : prev_(on ? blas::num_threads() : 1) {
-    if (prev_ > 1) blas::set_num_threads(1);
-  }
-  ~SerialBlas() {
-    if (prev_ > 1) blas::set_num_threads(prev_);
-  }
-  SerialBlas(const SerialBlas&) = delete;
-  SerialBlas& operator=(const SerialBlas&) = delete;
-
- private:
-  int prev_;
-};
-
-// Runs fn(begin, end) over work items on our threads; with a single item (or thread) OpenBLAS
-// keeps its own threads for the one big call instead.
+// Runs fn(begin, end) over work items on our threads. Each of our threads then makes its own
+// (cache-sized) BLAS calls, so OpenBLAS must not fan each call out to its own threads meanwhile:
+// a blas::ScopedSingleThread holds its count at 1. That guard is shared with the other kernels
+// (the recurrent layers, the eigensolvers), which may run at the same time on other Python
+// threads with the GIL released; a guard of our own would race with theirs on the process-wide
+// count. With a single item (or thread) no guard is taken, so OpenBLAS keeps its own threads for
+// the one big call.
 template <typename Fn>
 void run_items(std::int64_t items, int threads, Fn&& fn) {
   const int t = threads > 0 ? threads : default_num_threads();
   const bool parallel = t > 1 && items > 1;
-  SerialBlas guard(parallel);
+  std::optional<blas::ScopedSingleThread> single_threaded_blas;
+  if (parallel) single_threaded_blas.emplace();
   parallel_for(items, fn, parallel ? t : 1);
 }
 

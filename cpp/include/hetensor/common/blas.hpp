@@ -12,11 +12,10 @@ namespace hetensor::blas {
 // OpenBLAS's build description, e.g. "OpenBLAS 0.3.30 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
 std::string config();
 
-// Number of threads OpenBLAS uses for one call.
+// Number of threads OpenBLAS uses for one call. Kernels change it only through
+// ScopedSingleThread: the count is process wide, so a plain get/set around a kernel would race
+// with the guards of kernels running on other threads.
 int num_threads();
-
-// Sets the number of threads OpenBLAS uses (n >= 1).
-void set_num_threads(int n);
 
 // While alive, OpenBLAS runs every call on the calling thread (its thread count is process
 // wide, so this holds for all callers). For kernels that split their GEMMs over their own

@@ -173,8 +173,18 @@ def test_openblas_pool_stays_idle_while_kernels_share_it():
     if _core.blas_num_threads() == 1:
         pytest.skip("OpenBLAS runs single-threaded here: it has no pool to wake")
     child = CHILD.format(tests=str(pathlib.Path(__file__).parent))
+    # The child gets this process's OpenBLAS thread count, whatever the environment says now:
+    # Dask (the distributed tests) sets OMP/OPENBLAS/MKL_NUM_THREADS=1 in os.environ for the
+    # worker processes it spawns, and a child inheriting that starts no OpenBLAS pool at all.
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    env["OPENBLAS_NUM_THREADS"] = str(_core.blas_num_threads())
     proc = subprocess.run(
-        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-c", child],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
     )
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])

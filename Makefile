@@ -83,8 +83,11 @@ fixtures: $(TORCH_STAMP)
 info: $(STAMP)
 	$(VENV)/bin/hetensor info
 
+# ruff (with SLF001: no private member access outside he/) and the layering check (no private
+# module or name of hetensor.he imported outside it, no slot-level packing outside it)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check python tests examples scripts
+	$(PY) scripts/check_layers.py
 
 wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .

@@ -9,8 +9,9 @@ ciphertexts: it performs no cryptography and only tracks levels and records the 
 a computation needs (``Context.recording``).
 
 OpenFHE is called from four modules of the encrypted layer, one job each: ``_params``
-(making crypto contexts), ``_keys`` (key generation), this one (everything done to a
-ciphertext) and ``_wire`` (serialization).
+(parameters and crypto contexts), ``_keys`` (key generation), this one (everything done to a
+ciphertext) and ``_wire`` (serialization; ``_isolate``'s child process runs the same
+deserializers on untrusted bytes).
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ import numpy as np
 from .. import _core
 from ..errors import CapacityError, DepthError, OpenFHEError
 from . import _security
+from ._backend import openfhe as ofhe
 
 if TYPE_CHECKING:
     from .context import Context
 
-__all__ = ["DryEngine", "Engine", "Symbolic", "openfhe_error"]
+__all__ = ["DryEngine", "Engine", "Symbolic", "openfhe_error", "poly_depth"]
 
 
 class Symbolic:
@@ -49,6 +51,11 @@ def openfhe_error(err: Exception, doing: str) -> OpenFHEError:
     text = str(err)
     text = re.sub(r"^\S+\.(cpp|h):l\.\d+:\S+\(\):\s*", "", text)  # drop OpenFHE's source path
     return OpenFHEError(f"OpenFHE failed while {doing}: {text}")
+
+
+def poly_depth(n_coeffs: int) -> int:
+    """Levels OpenFHE's evaluation of a polynomial with ``n_coeffs`` coefficients uses."""
+    return int(ofhe.GetMultiplicativeDepthByCoeffVector([1.0] * n_coeffs, False))
 
 
 def _wrap_errors(fn: Any, *args: Any) -> Any:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
-from ._backend import openfhe as ofhe
+from ._engine import poly_depth
 from .array import EncryptedArray, _normalize_axes, as_plain
 
 __all__ = [
@@ -461,10 +461,6 @@ def vdot(a: Any, b: Any) -> EncryptedArray:
 
 
 # ---------------------------------------------------------------------- polynomials
-def _poly_depth(n_coeffs: int) -> int:
-    return int(ofhe.GetMultiplicativeDepthByCoeffVector([1.0] * n_coeffs, False))
-
-
 @implements(np.polyval)
 def polyval(p: Any, x: EncryptedArray) -> EncryptedArray:
     """``np.polyval(p, x)``: coefficients highest degree first (OpenFHE's EvalPoly)."""
@@ -479,7 +475,7 @@ def polyval(p: Any, x: EncryptedArray) -> EncryptedArray:
         return add(multiply(x, 0.0), c) if c else multiply(x, 0.0)
     if low_first.size == 2:
         return add(multiply(x, float(low_first[1])), float(low_first[0]))
-    depth = _poly_depth(low_first.size)
+    depth = poly_depth(low_first.size)
     x._eng.check_levels(x._cts, depth, "polyval")
     cts = [x._eng.poly(ct, low_first.tolist(), depth) for ct in x._cts]
     return x._new(cts, clean=False)
@@ -487,7 +483,7 @@ def polyval(p: Any, x: EncryptedArray) -> EncryptedArray:
 
 def chebyshev_depth(degree: int) -> int:
     """Levels OpenFHE's Chebyshev evaluation of ``degree`` uses (its documented table)."""
-    return _poly_depth(int(degree) + 1)
+    return poly_depth(int(degree) + 1)
 
 
 def chebyshev(

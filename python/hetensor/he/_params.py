@@ -8,6 +8,7 @@ the number of key-switching digits for the smallest ring.
 
 from __future__ import annotations
 
+import math
 import re
 import warnings
 from dataclasses import asdict, dataclass
@@ -15,12 +16,17 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import CapacityError, InsecureParametersError, InsecureParametersWarning
-from . import _security
+from ..errors import (
+    CapacityError,
+    InsecureParametersError,
+    InsecureParametersWarning,
+    InvalidDtypeError,
+)
 from ._backend import openfhe as ofhe
+from ._base import Encrypted
 from ._engine import openfhe_error
 
-__all__ = ["CKKSParameters", "check_int", "create"]
+__all__ = ["CKKSParameters", "check_int", "checked_values", "create"]
 
 SECURITY_LEVELS = {
     128: "HEStd_128_classic",
@@ -129,6 +135,79 @@ def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
     return value
 
 
+def set_decryption_mode(
+    p: Any, decryption: str, noise_estimate: float | None, bootstrapping: bool
+) -> None:
+    """Configure OpenFHE's decryption noise mode on CCParamsCKKSRNS ``p``."""
+    if decryption == "standard":
+        if noise_estimate is not None:
+            raise ValueError('noise_estimate only applies to decryption="flooding"')
+        return
+    if decryption != "flooding":
+        raise ValueError(f'decryption must be "standard" or "flooding", got {decryption!r}')
+    if bootstrapping:
+        raise ValueError(
+            'decryption="flooding" does not support bootstrapping (OpenFHE 1.x limitation)'
+        )
+    p.SetDecryptionNoiseMode(ofhe.DecryptionNoiseMode.NOISE_FLOODING_DECRYPT)
+    if noise_estimate is None:
+        p.SetExecutionMode(ofhe.ExecutionMode.EXEC_NOISE_ESTIMATION)
+        return
+    if isinstance(noise_estimate, bool) or not isinstance(noise_estimate, (int, float)):
+        raise TypeError(f"noise_estimate must be a float, got {type(noise_estimate).__name__}")
+    if not np.isfinite(noise_estimate) or not 0 < noise_estimate < 60:
+        raise ValueError(f"noise_estimate must be log2 of a noise in (0, 60), got {noise_estimate}")
+    p.SetExecutionMode(ofhe.ExecutionMode.EXEC_EVALUATION)
+    p.SetNoiseEstimate(float(noise_estimate))
+
+
+def decryption_fields(decryption: str, noise_estimate: float | None) -> dict[str, Any]:
+    """CKKSParameters fields for the decryption mode (none for the default)."""
+    if decryption == "standard":
+        return {}
+    return {"decryption": decryption, "noise_estimate": noise_estimate}
+
+
+def actual_scale_bits(cc: Any, requested: int, decryption: str) -> int:
+    """In flooding mode OpenFHE (64-bit) picks the scaling factor itself (2^59): record it."""
+    if decryption == "standard":
+        return requested
+    return round(math.log2(float(cc.GetScalingFactorReal(0))))
+
+
+def checked_values(params: CKKSParameters, values: Any) -> np.ndarray:
+    """``values`` as a float64 array a context of ``params`` can encrypt.
+
+    Raises
+    ------
+    TypeError
+        ``values`` is already encrypted.
+    InvalidDtypeError
+        Not integer or floating (complex, boolean, string, object).
+    CapacityError
+        Magnitudes at or above :attr:`CKKSParameters.value_limit`.
+    """
+    if isinstance(values, Encrypted):
+        raise TypeError("values are already encrypted")
+    arr = np.asarray(values)
+    if arr.dtype.kind not in "iuf":
+        raise InvalidDtypeError(
+            f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real "
+            "numbers (integer or floating dtypes)"
+        )
+    arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray won't)
+    if arr.size:
+        limit = params.value_limit
+        peak = float(np.max(np.abs(arr)))
+        if peak >= limit and np.isfinite(peak):
+            raise CapacityError(
+                f"values up to {peak:g} in magnitude overflow CKKS with {params.scale_bits}-bit "
+                f"scaling and a {params.first_mod_bits}-bit first modulus (limit {limit:g}); "
+                "standardize the data first"
+            )
+    return arr
+
+
 def _power_of_two(name: str, value: Any, lo: int) -> int:
     value = check_int(name, value, lo)
     if value & (value - 1):
@@ -221,7 +300,7 @@ def create(
             p.SetBatchSize(slots)
         if num_digits is not None:
             p.SetNumLargeDigits(num_digits)
-        _security.set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
+        set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
         return p
 
     try:
@@ -269,7 +348,7 @@ def create(
     params = CKKSParameters(
         depth=depth,
         total_depth=total_depth,
-        scale_bits=_security.actual_scale_bits(cc, scale_bits, decryption),
+        scale_bits=actual_scale_bits(cc, scale_bits, decryption),
         first_mod_bits=first_mod_bits,
         slots=batch,
         ring_dim=n_ring,
@@ -278,6 +357,6 @@ def create(
         level_budget=level_budget,
         log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
         bootstrap_slots=(bootstrap_slots or batch) if bootstrapping else None,
-        **_security.decryption_fields(decryption, noise_estimate),
+        **decryption_fields(decryption, noise_estimate),
     )
     return cc, params

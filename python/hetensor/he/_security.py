@@ -1,22 +1,19 @@
-"""Decryption noise flooding and the security report of a context.
+"""Decryption noise flooding and the reports of a context (:class:`Hardening`).
 
 Flooding (OpenFHE's ``NOISE_FLOODING_DECRYPT``, CKKS IND-CPA^D) is a two-phase protocol: an
 estimation-phase context measures the computation's noise, then the real context adds noise of
-that size at every decryption. The security report lists the parameters that decide security
-(ring, modulus bits, secret distribution, decryption mode) with warnings for weak settings.
+that size at every decryption (the decryption mode is a parameter, which ``_params`` sets
+up). The security report lists the parameters that decide security (ring, modulus bits,
+secret distribution, decryption mode) with warnings for weak settings.
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ..errors import InsecureParametersWarning, KeyRoleError
-from ._backend import openfhe as ofhe
 
 if TYPE_CHECKING:
     from ._params import CKKSParameters
@@ -24,12 +21,10 @@ if TYPE_CHECKING:
 
 __all__ = [
     "HE_STANDARD_MAX_LOG_QP",
-    "actual_scale_bits",
-    "decryption_fields",
+    "Hardening",
     "flooding",
     "refuse_estimation_phase",
     "report",
-    "set_decryption_mode",
 ]
 
 # Largest log2(QP) for uniform ternary secrets, HomomorphicEncryption.org standard tables
@@ -66,46 +61,6 @@ HE_STANDARD_MAX_LOG_QP = {
         131072: 1915,
     },
 }
-
-
-def set_decryption_mode(
-    p: Any, decryption: str, noise_estimate: float | None, bootstrapping: bool
-) -> None:
-    """Configure OpenFHE's decryption noise mode on CCParamsCKKSRNS ``p``."""
-    if decryption == "standard":
-        if noise_estimate is not None:
-            raise ValueError('noise_estimate only applies to decryption="flooding"')
-        return
-    if decryption != "flooding":
-        raise ValueError(f'decryption must be "standard" or "flooding", got {decryption!r}')
-    if bootstrapping:
-        raise ValueError(
-            'decryption="flooding" does not support bootstrapping (OpenFHE 1.x limitation)'
-        )
-    p.SetDecryptionNoiseMode(ofhe.DecryptionNoiseMode.NOISE_FLOODING_DECRYPT)
-    if noise_estimate is None:
-        p.SetExecutionMode(ofhe.ExecutionMode.EXEC_NOISE_ESTIMATION)
-        return
-    if isinstance(noise_estimate, bool) or not isinstance(noise_estimate, (int, float)):
-        raise TypeError(f"noise_estimate must be a float, got {type(noise_estimate).__name__}")
-    if not np.isfinite(noise_estimate) or not 0 < noise_estimate < 60:
-        raise ValueError(f"noise_estimate must be log2 of a noise in (0, 60), got {noise_estimate}")
-    p.SetExecutionMode(ofhe.ExecutionMode.EXEC_EVALUATION)
-    p.SetNoiseEstimate(float(noise_estimate))
-
-
-def decryption_fields(decryption: str, noise_estimate: float | None) -> dict[str, Any]:
-    """CKKSParameters fields for the decryption mode (none for the default)."""
-    if decryption == "standard":
-        return {}
-    return {"decryption": decryption, "noise_estimate": noise_estimate}
-
-
-def actual_scale_bits(cc: Any, requested: int, decryption: str) -> int:
-    """In flooding mode OpenFHE (64-bit) picks the scaling factor itself (2^59): record it."""
-    if decryption == "standard":
-        return requested
-    return round(math.log2(float(cc.GetScalingFactorReal(0))))
 
 
 def refuse_estimation_phase(params: CKKSParameters) -> None:
@@ -202,3 +157,133 @@ def report(params: CKKSParameters, role: str) -> dict[str, Any]:
         "role": role,
         "warnings": warn,
     }
+
+
+class Hardening:
+    """Noise flooding and the reports (:meth:`security_report`, :meth:`info`) of
+    :class:`~hetensor.Context` (a facet of it: Context inherits them; they use its
+    parameters, keys and engine)."""
+
+    if TYPE_CHECKING:
+        _params: CKKSParameters
+        _keys: Any
+        _engine: Any
+        role: str
+        fingerprint: str
+        keygen_seconds: float
+
+        def key_sizes(self) -> dict[str, int]: ...
+
+        @classmethod
+        def ckks(cls, depth: int = 3, **kwargs: Any) -> Context: ...
+
+        def _check_compatible(self, obj: Any) -> None: ...
+
+    @classmethod
+    def flooding(
+        cls,
+        computation: Callable[[Context], Any],
+        depth: int = 3,
+        *,
+        margin_bits: float = 1.0,
+        **kwargs: Any,
+    ) -> Context:
+        """Make a ``decryption="flooding"`` context with its noise estimated (both phases).
+
+        Parameters
+        ----------
+        computation : callable ``(Context) -> encrypted object``
+            Runs the same computation as the real one (same operations, representative
+            inputs) on the estimation-phase context it is given, and returns the result.
+        depth, **kwargs
+            As for :meth:`ckks` (``decryption`` and ``noise_estimate`` are set here).
+        margin_bits : float, default 1.0
+            Added to the measured noise (log2), in case the real inputs are noisier.
+
+        Returns
+        -------
+        Context
+            An owner context with fresh keys (never reuse the estimation keys) whose
+            decryptions are noise-flooded.
+
+        Example
+        -------
+        >>> import numpy as np
+        >>> import hetensor as ht
+        >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
+        >>> ctx = ht.Context.flooding(f, depth=2)                       # doctest: +SKIP
+        >>> x = np.linspace(-1, 1, 8)
+        >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
+        True
+        """
+        return flooding(cls, computation, depth, margin_bits, kwargs)
+
+    def decryption_noise(self, obj: Any) -> float:
+        """log2 of the noise in ``obj`` on a noise-estimation context (flooding phase 1).
+
+        Returns the largest estimate over the object's ciphertexts; pass it as
+        ``noise_estimate`` to :meth:`ckks`.
+        """
+        self._keys.require_secret("estimate decryption noise")
+        check_estimation_phase(self._params)
+        self._check_compatible(obj)
+        return max(self._engine.noise(ct) for ct in obj._cts)
+
+    def security_report(self) -> dict[str, Any]:
+        """The parameters that decide security, with warnings for weak settings.
+
+        Returns
+        -------
+        dict
+            ``ring_dim``, ``log_q`` (bits of the top-level ciphertext modulus), ``log_qp``
+            (``None``: openfhe-python does not expose the key-switching modulus P),
+            ``max_log_qp`` (largest log QP the HE standard allows at this ring and level),
+            ``security_bits`` (claimed by OpenFHE's tables, ``None`` when not enforced),
+            ``slots``, ``depth``, ``total_depth``, ``scale_bits``, ``secret_key_dist``,
+            ``decryption``, ``role``, and ``warnings`` (list of str).
+
+        Example
+        -------
+        >>> ctx = ht.Context.ckks(depth=3)                   # doctest: +SKIP
+        >>> r = ctx.security_report()                        # doctest: +SKIP
+        >>> r["ring_dim"], r["security_bits"], r["warnings"] # doctest: +SKIP
+        (16384, 128, ['decryption="standard": ...'])
+        """
+        return report(self._params, self.role)
+
+    def info(self) -> dict[str, Any]:
+        """Versions, parameters, key sizes and build facts, as a dict.
+
+        Example
+        -------
+        >>> import hetensor as ht
+        >>> ctx = ht.Context.ckks(depth=3)                  # doctest: +SKIP
+        >>> ctx.info()["security"]                          # doctest: +SKIP
+        '128-bit classic'
+        """
+        from .._info import build_info
+
+        out = build_info()
+        p = self._params
+        out.update(
+            {
+                "role": self.role,
+                "scheme": "CKKS (RNS, FLEXIBLEAUTO scaling)",
+                "security": f"{p.security}-bit classic" if p.security else "NONE (insecure=True)",
+                "ring_dim": p.ring_dim,
+                "slots": p.slots,
+                "depth": p.depth,
+                "total_depth": p.total_depth,
+                "levels_fresh": p.usable_depth - p.fresh_level,
+                "scale_bits": p.scale_bits,
+                "first_mod_bits": p.first_mod_bits,
+                "log_q": p.log_q,
+                "bootstrapping": p.bootstrapping,
+                "level_budget": p.level_budget if p.bootstrapping else None,
+                "rotation_keys": sorted(self._keys.rotations),
+                "key_sizes": self.key_sizes(),
+                "keygen_seconds": round(self.keygen_seconds, 3),
+                "fingerprint": self.fingerprint,
+            }
+        )
+        return out

@@ -1,4 +1,5 @@
-"""The wire format: encrypted objects, contexts and secret keys as checked envelopes.
+"""The wire format: encrypted objects, contexts and secret keys as checked envelopes
+(:class:`WireFormat`, the serialization methods of :class:`~hetensor.Context`).
 
 Every payload OpenFHE serializes travels inside the envelope of :mod:`hetensor.he.serialize`
 (magic, version, kind, context fingerprint, sections, checksum), which is checked before
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PARSE_ERRORS",
+    "WireFormat",
     "check_ct_structure",
     "context_from_bytes",
     "context_to_bytes",
@@ -232,3 +234,100 @@ def key_sizes(keys: KeyRing) -> dict[str, int]:
     if keys.secret_key is not None:
         sizes["secret_key"] = len(ofhe.Serialize(keys.secret_key, b))
     return sizes
+
+
+class WireFormat:
+    """The serialization methods of :class:`~hetensor.Context` (a facet of it: Context
+    inherits them; they use its crypto context, parameters, keys and fingerprint)."""
+
+    if TYPE_CHECKING:
+        _cc: Any
+        _params: CKKSParameters
+        _keys: KeyRing
+        _fingerprint: bytes
+
+        def __init__(self, *, _state: tuple[Any, CKKSParameters, KeyRing]) -> None: ...
+
+        def _check_compatible(self, obj: Any) -> None: ...
+
+        def _with_keys(self, keys: KeyRing) -> Context: ...
+
+    def to_bytes(self, obj: Any) -> bytes:
+        """Serialize an encrypted object into a checked envelope (:mod:`.serialize`)."""
+        self._check_compatible(obj)
+        return object_to_bytes(self, obj)
+
+    def from_bytes(self, data: bytes, *, isolate: bool = False) -> Any:
+        """Deserialize an encrypted object made under this context (or a compatible one).
+
+        With ``isolate=True`` (for bytes from untrusted parties) OpenFHE first parses the
+        payload in a child process (:mod:`hetensor.he._isolate`), so a payload that would
+        crash OpenFHE raises :class:`~hetensor.errors.FormatError` instead.
+
+        Raises
+        ------
+        FormatError
+            Corrupt, truncated or non-ciphertext bytes.
+        ContextMismatchError
+            The object belongs to another context.
+        """
+        return object_from_bytes(self, data, isolate=isolate)
+
+    def receive(self, obj: Any) -> Any:
+        """Re-bind an encrypted object to this context, through bytes as over a network."""
+        return self.from_bytes(obj.context.to_bytes(obj))
+
+    def serialize(self, *, include_secret: bool = False) -> bytes:
+        """Serialize the context with its public and evaluation keys.
+
+        Parameters
+        ----------
+        include_secret : bool, default False
+            Also write the secret key (owner only). Never send that to a server.
+        """
+        return context_to_bytes(self, include_secret=include_secret)
+
+    @classmethod
+    def deserialize(cls, data: bytes, *, isolate: bool = False) -> Context:
+        """Rebuild a context from :meth:`serialize` output.
+
+        The result is an owner context if the bytes hold the secret key, otherwise public.
+        ``isolate=True`` parses untrusted bytes in a child process first (see
+        :meth:`from_bytes`).
+        """
+        cc, params, keys, claimed = context_from_bytes(data, isolate=isolate)
+        ctx = cls(_state=(cc, params, keys))
+        if ctx._fingerprint != claimed:
+            raise FormatError("serialized context is inconsistent: fingerprint mismatch")
+        return ctx
+
+    def secret_key_bytes(self) -> bytes:
+        """The secret key alone, in a checked envelope of kind ``"secret_key"`` (owner only).
+
+        See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
+        """
+        return secret_key_to_bytes(self)
+
+    def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
+        """The owner's context: this (public) context plus the secret key in ``data``.
+
+        Raises
+        ------
+        ContextMismatchError
+            The key belongs to another context.
+        FormatError
+            Corrupt bytes.
+
+        Example
+        -------
+        >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
+        >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
+        >>> again.role                                                # doctest: +SKIP
+        'owner'
+        """
+        secret = secret_key_from_bytes(self, data, isolate=isolate)
+        return self._with_keys(self._keys.view(secret_key=secret))
+
+    def key_sizes(self) -> dict[str, int]:
+        """Serialized size in bytes of each key this context holds (serializes them)."""
+        return key_sizes(self._keys)

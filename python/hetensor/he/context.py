@@ -10,33 +10,34 @@ Note that OpenFHE keeps evaluation keys in process-wide tables, so within one pr
 public view is a role (enforced by hetensor's own bookkeeping); across processes it is the
 real separation, because :meth:`Context.serialize` writes the secret key only when asked.
 
-The class is the face of its jobs, each done in a module of its own: parameter search
-(``_params``), keys and roles (``_keys``), ciphertext operations including encryption and
-decryption (``_engine``), the wire format (``_wire``), flooding and the security report
-(``_security``).
+Each of the context's jobs is done in a module of its own: parameter search (``_params``),
+keys and roles (``_keys``), ciphertext operations including encryption and decryption
+(``_engine``), the wire format (``_wire``, whose :class:`~hetensor.he._wire.WireFormat`
+methods Context inherits) and noise flooding with the reports (``_security``, whose
+:class:`~hetensor.he._security.Hardening` methods Context inherits). The class itself holds
+construction, the properties, keys and roles, dry runs, and encryption and decryption.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
 
 from .. import _core
 from ..errors import (
-    CapacityError,
     ContextMismatchError,
-    FormatError,
-    InvalidDtypeError,
     MissingKeyError,
 )
-from . import _params, _security, _wire
+from . import _params, _wire
 from ._base import Encrypted
 from ._engine import DryEngine, Engine
 from ._keys import KeyRing
 from ._params import CKKSParameters
+from ._security import Hardening
+from ._wire import WireFormat
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .keys import KeyPlan
@@ -45,7 +46,12 @@ from .matrix import EncryptedMatrix
 __all__ = ["CKKSParameters", "Context"]
 
 
-class Context:
+def _param(name: str, doc: str) -> Any:
+    """A read-only property of the context that is the parameter ``name``."""
+    return property(lambda self: getattr(self._params, name), doc=doc)
+
+
+class Context(WireFormat, Hardening):
     """A CKKS context with a key role: data owner (secret key) or compute side (public).
 
     Create one with :meth:`Context.ckks`; get the compute-side view with :meth:`public`.
@@ -176,86 +182,18 @@ class Context:
         )
         return cls(_state=(cc, params, keys))
 
-    @classmethod
-    def flooding(
-        cls,
-        computation: Callable[[Context], Any],
-        depth: int = 3,
-        *,
-        margin_bits: float = 1.0,
-        **kwargs: Any,
-    ) -> Context:
-        """Make a ``decryption="flooding"`` context with its noise estimated (both phases).
-
-        Parameters
-        ----------
-        computation : callable ``(Context) -> encrypted object``
-            Runs the same computation as the real one (same operations, representative
-            inputs) on the estimation-phase context it is given, and returns the result.
-        depth, **kwargs
-            As for :meth:`ckks` (``decryption`` and ``noise_estimate`` are set here).
-        margin_bits : float, default 1.0
-            Added to the measured noise (log2), in case the real inputs are noisier.
-
-        Returns
-        -------
-        Context
-            An owner context with fresh keys (never reuse the estimation keys) whose
-            decryptions are noise-flooded.
-
-        Example
-        -------
-        >>> import numpy as np
-        >>> import hetensor as ht
-        >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
-        >>> ctx = ht.Context.flooding(f, depth=2)                       # doctest: +SKIP
-        >>> x = np.linspace(-1, 1, 8)
-        >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
-        True
-        """
-        return _security.flooding(cls, computation, depth, margin_bits, kwargs)
-
     # ------------------------------------------------------------------ properties
-    @property
-    def params(self) -> CKKSParameters:
-        """The CKKS parameters (read-only)."""
-        return self._params
-
-    @property
-    def ring_dim(self) -> int:
-        return self._params.ring_dim
-
-    @property
-    def slots(self) -> int:
-        return self._params.slots
-
-    @property
-    def depth(self) -> int:
-        """Multiplicative levels available to computations (per bootstrap, if enabled)."""
-        return self._params.depth
-
-    @property
-    def total_depth(self) -> int:
-        return self._params.total_depth
-
-    @property
-    def bootstrapping(self) -> bool:
-        return self._params.bootstrapping
-
-    @property
-    def bootstrap_slots(self) -> int | None:
-        """Slots bootstrapping is set up for (``slots``, fewer when sparse, ``None`` if off)."""
-        return self._params.bootstrap_slots
-
-    @property
-    def security(self) -> int | None:
-        """Claimed classical security in bits; ``None`` for an insecure test context."""
-        return self._params.security
-
-    @property
-    def decryption(self) -> str:
-        """``"standard"`` or ``"flooding"`` (see :meth:`flooding`)."""
-        return self._params.decryption
+    params = property(lambda self: self._params, doc="The CKKS parameters (read-only).")
+    ring_dim = _param("ring_dim", "Ring dimension.")
+    slots = _param("slots", "Slots per ciphertext.")
+    depth = _param("depth", "Multiplicative levels for computations (per bootstrap, if enabled).")
+    total_depth = _param("total_depth", "Depth of the modulus chain (bootstrapping's included).")
+    bootstrapping = _param("bootstrapping", "Whether the context supports bootstrapping.")
+    bootstrap_slots = _param(
+        "bootstrap_slots", "Slots bootstrapping is set up for (fewer when sparse; None if off)."
+    )
+    security = _param("security", "Classical security in bits; None for an insecure context.")
+    decryption = _param("decryption", '``"standard"`` or ``"flooding"`` (see :meth:`flooding`).')
 
     @property
     def has_secret_key(self) -> bool:
@@ -404,27 +342,7 @@ class Context:
 
     # ------------------------------------------------------------------ encrypt / decrypt
     def _checked_values(self, values: Any) -> np.ndarray:
-        """``values`` as a float64 array; InvalidDtypeError for non-real dtypes, CapacityError
-        for magnitudes the modulus cannot hold (``CKKSParameters.value_limit``)."""
-        if isinstance(values, Encrypted):
-            raise TypeError("values are already encrypted")
-        arr = np.asarray(values)
-        if arr.dtype.kind not in "iuf":
-            raise InvalidDtypeError(
-                f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real "
-                "numbers (integer or floating dtypes)"
-            )
-        arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray won't)
-        if arr.size:
-            p, limit = self._params, self._params.value_limit
-            peak = float(np.max(np.abs(arr)))
-            if peak >= limit and np.isfinite(peak):
-                raise CapacityError(
-                    f"values up to {peak:g} in magnitude overflow CKKS with {p.scale_bits}-bit "
-                    f"scaling and a {p.first_mod_bits}-bit first modulus (limit {limit:g}); "
-                    "standardize the data first"
-                )
-        return arr
+        return _params.checked_values(self._params, values)
 
     def encrypt(self, values: Any, *, layout: str = "rowmajor") -> Any:
         """Encrypt an array of real numbers (any shape) as an :class:`EncryptedArray`.
@@ -527,158 +445,6 @@ class Context:
         slots (``None``: unknown period). No-op without a sparse setup; whether bootstrapping
         keys exist is :meth:`bootstrap`'s check."""
         self._engine.sparse_slots(period)
-
-    # ------------------------------------------------------------------ serialization
-    def to_bytes(self, obj: Any) -> bytes:
-        """Serialize an encrypted object into a checked envelope (:mod:`.serialize`)."""
-        self._check_compatible(obj)
-        return _wire.object_to_bytes(self, obj)
-
-    def from_bytes(self, data: bytes, *, isolate: bool = False) -> Any:
-        """Deserialize an encrypted object made under this context (or a compatible one).
-
-        With ``isolate=True`` (for bytes from untrusted parties) OpenFHE first parses the
-        payload in a child process (:mod:`hetensor.he._isolate`), so a payload that would
-        crash OpenFHE raises :class:`~hetensor.errors.FormatError` instead.
-
-        Raises
-        ------
-        FormatError
-            Corrupt, truncated or non-ciphertext bytes.
-        ContextMismatchError
-            The object belongs to another context.
-        """
-        return _wire.object_from_bytes(self, data, isolate=isolate)
-
-    def receive(self, obj: Any) -> Any:
-        """Re-bind an encrypted object to this context, through bytes as over a network."""
-        return self.from_bytes(obj.context.to_bytes(obj))
-
-    def serialize(self, *, include_secret: bool = False) -> bytes:
-        """Serialize the context with its public and evaluation keys.
-
-        Parameters
-        ----------
-        include_secret : bool, default False
-            Also write the secret key (owner only). Never send that to a server.
-        """
-        return _wire.context_to_bytes(self, include_secret=include_secret)
-
-    @classmethod
-    def deserialize(cls, data: bytes, *, isolate: bool = False) -> Context:
-        """Rebuild a context from :meth:`serialize` output.
-
-        The result is an owner context if the bytes hold the secret key, otherwise public.
-        ``isolate=True`` parses untrusted bytes in a child process first (see
-        :meth:`from_bytes`).
-        """
-        cc, params, keys, claimed = _wire.context_from_bytes(data, isolate=isolate)
-        ctx = cls(_state=(cc, params, keys))
-        if ctx._fingerprint != claimed:
-            raise FormatError("serialized context is inconsistent: fingerprint mismatch")
-        return ctx
-
-    def secret_key_bytes(self) -> bytes:
-        """The secret key alone, in a checked envelope of kind ``"secret_key"`` (owner only).
-
-        See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
-        """
-        return _wire.secret_key_to_bytes(self)
-
-    def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
-        """The owner's context: this (public) context plus the secret key in ``data``.
-
-        Raises
-        ------
-        ContextMismatchError
-            The key belongs to another context.
-        FormatError
-            Corrupt bytes.
-
-        Example
-        -------
-        >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
-        >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
-        >>> again.role                                                # doctest: +SKIP
-        'owner'
-        """
-        secret = _wire.secret_key_from_bytes(self, data, isolate=isolate)
-        return self._with_keys(self._keys.view(secret_key=secret))
-
-    # ------------------------------------------------------------------ reporting
-    def key_sizes(self) -> dict[str, int]:
-        """Serialized size in bytes of each key this context holds (serializes them)."""
-        return _wire.key_sizes(self._keys)
-
-    def info(self) -> dict[str, Any]:
-        """Versions, parameters, key sizes and build facts, as a dict.
-
-        Example
-        -------
-        >>> import hetensor as ht
-        >>> ctx = ht.Context.ckks(depth=3)                  # doctest: +SKIP
-        >>> ctx.info()["security"]                          # doctest: +SKIP
-        '128-bit classic'
-        """
-        from .._info import build_info
-
-        out = build_info()
-        p = self._params
-        out.update(
-            {
-                "role": self.role,
-                "scheme": "CKKS (RNS, FLEXIBLEAUTO scaling)",
-                "security": f"{p.security}-bit classic" if p.security else "NONE (insecure=True)",
-                "ring_dim": p.ring_dim,
-                "slots": p.slots,
-                "depth": p.depth,
-                "total_depth": p.total_depth,
-                "levels_fresh": p.usable_depth - p.fresh_level,
-                "scale_bits": p.scale_bits,
-                "first_mod_bits": p.first_mod_bits,
-                "log_q": p.log_q,
-                "bootstrapping": p.bootstrapping,
-                "level_budget": p.level_budget if p.bootstrapping else None,
-                "rotation_keys": sorted(self._keys.rotations),
-                "key_sizes": self.key_sizes(),
-                "keygen_seconds": round(self.keygen_seconds, 3),
-                "fingerprint": self.fingerprint,
-            }
-        )
-        return out
-
-    def decryption_noise(self, obj: Any) -> float:
-        """log2 of the noise in ``obj`` on a noise-estimation context (flooding phase 1).
-
-        Returns the largest estimate over the object's ciphertexts; pass it as
-        ``noise_estimate`` to :meth:`ckks`.
-        """
-        self._keys.require_secret("estimate decryption noise")
-        _security.check_estimation_phase(self._params)
-        self._check_compatible(obj)
-        return max(self._engine.noise(ct) for ct in obj._cts)
-
-    def security_report(self) -> dict[str, Any]:
-        """The parameters that decide security, with warnings for weak settings.
-
-        Returns
-        -------
-        dict
-            ``ring_dim``, ``log_q`` (bits of the top-level ciphertext modulus), ``log_qp``
-            (``None``: openfhe-python does not expose the key-switching modulus P),
-            ``max_log_qp`` (largest log QP the HE standard allows at this ring and level),
-            ``security_bits`` (claimed by OpenFHE's tables, ``None`` when not enforced),
-            ``slots``, ``depth``, ``total_depth``, ``scale_bits``, ``secret_key_dist``,
-            ``decryption``, ``role``, and ``warnings`` (list of str).
-
-        Example
-        -------
-        >>> ctx = ht.Context.ckks(depth=3)                   # doctest: +SKIP
-        >>> r = ctx.security_report()                        # doctest: +SKIP
-        >>> r["ring_dim"], r["security_bits"], r["warnings"] # doctest: +SKIP
-        (16384, 128, ['decryption="standard": ...'])
-        """
-        return _security.report(self._params, self.role)
 
 
 class _Recorder:

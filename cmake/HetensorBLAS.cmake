@@ -1,5 +1,5 @@
-# OpenBLAS from the scipy-openblas32 wheel (ARCHITECTURE decision 7): the same build NumPy and
-# SciPy use, found through its Python helper. Its symbols carry the scipy_ prefix.
+# OpenBLAS from the scipy-openblas32 wheel (docs/design/architecture.md, BLAS): the same build
+# NumPy and SciPy use, found through its Python helper. Its symbols carry the scipy_ prefix.
 execute_process(
   COMMAND "${Python_EXECUTABLE}" -c
           "import scipy_openblas32 as s; print(s.get_include_dir()); print(s.get_lib_dir()); print(s.get_library(fullname=True))"

@@ -3,7 +3,7 @@
 //   hetensor_bench [--json FILE] [--repeat N] [--quick]
 //
 // Rows: SGEMM and DGEMM 2048^3 through the same OpenBLAS (the practical peak of this
-// machine), block power iteration (dense n=2000 k=8; sparse n=200,000 k=8, the issue's
+// machine), block power iteration (dense n=2000 k=8; sparse n=200,000 k=8, the benchmark
 // problems) and LSTM / GRU / RNN forward and forward+backward at (seq, batch, input, hidden)
 // = (100, 32, 64, 128) and (50, 64, 256, 512), float32. Each row reports the median seconds,
 // GFLOP/s and the fraction of the same-precision GEMM rate measured in the same run.

@@ -40,8 +40,8 @@ def deep(he):
         return he.Context.ckks(depth=6, insecure=True)
 
 
-# ---------------------------------------------------------------- the issue's example
-def test_issue_example_on_public_context(he):
+# ---------------------------------------------------------------- the first example
+def test_first_example_on_public_context(he):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", errors.InsecureParametersWarning)
         owner = he.Context.ckks(depth=8, insecure=True)

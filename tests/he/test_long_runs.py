@@ -1,7 +1,6 @@
 """Slow long runs: scale/level bookkeeping stays consistent over hundreds of operations.
 
-(The issue's 200-iteration bootstrapped regression needs issue 5's estimator, which is not on
-this branch; it plugs in here once merged.)
+(The 200-iteration bootstrapped regression is in tests/linear_model/test_linear_regression.py.)
 """
 
 from __future__ import annotations

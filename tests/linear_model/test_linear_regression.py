@@ -193,7 +193,7 @@ def test_key_plan_and_plaintext_reference():
 @pytest.mark.slow
 @pytest.mark.parametrize("iters", [24, 200])
 def test_server_bootstrapping_refresh(iters):
-    """Server-side bootstrapping keeps a long run (200 iterations: issue 9's drift check)
+    """Server-side bootstrapping keeps a long run (200 iterations: the drift check)
     within 1e-3 of the same algorithm in float64."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -1,4 +1,4 @@
-"""Distributed encrypted statistics on Dask (issue 8): 1 vs 2 workers on a LocalCluster.
+"""Distributed encrypted statistics on Dask: 1 vs 2 workers on a LocalCluster.
 
 - ``dask_scaling``: :func:`hetensor.distributed.statistics` on n = 100,000 rows, d = 7
   (20,000 with ``--quick``), 8 plaintext partitions that the workers encrypt with the public

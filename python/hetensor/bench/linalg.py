@@ -1,11 +1,11 @@
-"""Benchmark cases: ht.linalg.power_iteration against NumPy/SciPy on the issue's two problems.
+"""Benchmark cases: ht.linalg.power_iteration against NumPy/SciPy on two problems.
 
 - dense: n = 2000, k = 8, A = Q diag(0.85^i) Q^T with Q a seeded random orthogonal matrix;
 - sparse: n = 200,000, k = 8, S + S^T with S seeded random CSR (density 1e-4, Gaussian
   values) plus 60 * 0.85^i on the diagonal at 8 seeded positions (an eigen-gap).
 
-References, timed in the same run: the seed's NumPy block power iteration (``V <- qr(A V)``
-until the largest column change < tol: the algorithm the issue names), a NumPy
+References, timed in the same run: the plain NumPy block power iteration hetensor's kernel
+started from (``V <- qr(A V)`` until the largest column change < tol, labelled "seed"), a NumPy
 transliteration of hetensor's own iteration (same Rayleigh-Ritz step, block size and stopping
 rule: the like-for-like implementation ratio for the dense block iteration),
 ``numpy.linalg.eigh`` (dense) and ``scipy.sparse.linalg.eigsh`` (sparse, ``which="LM"``,
@@ -69,7 +69,7 @@ def _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz) -> str:
 
 
 def seed_power_iteration(a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000):
-    """The seed's algorithm (V <- qr(A V), stop on the largest column change), in NumPy."""
+    """Plain block power iteration (V <- qr(A V), stop on the largest column change), NumPy."""
     v, _ = np.linalg.qr(v0[:, :k])
     it = 0
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported

@@ -1,4 +1,4 @@
-"""Encrypted linear regression on Ames (issue 5), side by side in one run.
+"""Encrypted linear regression on Ames, side by side in one run.
 
 - ``linreg``: (a) a pTensor-style trainer written on raw OpenFHE (one ciphertext per feature,
   full-batch gradient descent, the weights decrypted and re-encrypted every epoch) against
@@ -73,7 +73,7 @@ def _ptensor_context(*, ring_bootstrap: bool) -> tuple[Any, Any]:
     p.SetSecurityLevel(ofhe.SecurityLevel.HEStd_128_classic)
     p.SetScalingTechnique(ofhe.ScalingTechnique.FLEXIBLEAUTO)
     if ring_bootstrap:
-        # the issue's setting: level budget [3, 3], the baseline's 3 levels per epoch; 54-bit
+        # the baseline's setting: level budget [3, 3], the baseline's 3 levels per epoch; 54-bit
         # scaling (59 bits leave room for depth 2 only in ring 2^16) and 5 digits keep ring 2^16
         dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
         p.SetSecretKeyDist(dist)

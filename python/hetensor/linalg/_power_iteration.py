@@ -126,7 +126,7 @@ def power_iteration(
       vector orthogonal to the ``k`` Ritz vectors (one more basis fill), which brings a
       missing copy in; repeated until such a check brings nothing new. Single-vector
       products: the fewest passes over ``A``.
-    - ``"power"`` (the default for dense arrays): the seed's block power iteration
+    - ``"power"`` (the default for dense arrays): the classic block power iteration
       ``V <- orth(A V)`` with a Rayleigh-Ritz step on every iterate. For a dense matrix a
       block product costs about one matrix-vector product (both stream ``A`` once), and a
       block of ``2k`` converges in a few dozen of them.

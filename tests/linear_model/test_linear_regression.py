@@ -248,3 +248,18 @@ def test_save_and_load_fitted_models(setup, tmp_path):
     ht.save(tmp_path / "plain.h5", plain)
     twin = ht.load(tmp_path / "plain.h5")
     np.testing.assert_array_equal(twin.predict(X), plain.predict(X))
+
+
+def test_loaded_encrypted_model_predicts(setup, tmp_path):
+    """A model loaded from a file has coef_ and intercept_ only (no packed weights): predict
+    takes the generic product and gives the fitted model's predictions."""
+    pytest.importorskip("h5py")
+    owner, server = setup
+    X, y = _data()
+    model = _fit(setup, X, y, max_iter=4)
+    ht.save(tmp_path / "enc.h5", model)
+    back = ht.load(tmp_path / "enc.h5", context=server)
+    Xe = server.receive(owner.encrypt(X[:8]))
+    want = owner.decrypt(model.predict(Xe))
+    np.testing.assert_allclose(owner.decrypt(back.predict(Xe)), want, atol=1e-4)
+    np.testing.assert_allclose(owner.decrypt(back.predict(X[:8])), want, atol=1e-4)

@@ -7,22 +7,7 @@ search that use it.
 
 from __future__ import annotations
 
-from ..he.multiparty import (
-    REFRESH_RESERVE,
-    PartialDecryption,
-    Party,
-    ThresholdRefresh,
-    fuse,
-    joint_decrypt,
-    setup,
-)
+from ..he import multiparty
+from ..he.multiparty import *  # noqa: F403  (exactly the names of multiparty.__all__)
 
-__all__ = [
-    "REFRESH_RESERVE",
-    "PartialDecryption",
-    "Party",
-    "ThresholdRefresh",
-    "fuse",
-    "joint_decrypt",
-    "setup",
-]
+__all__ = list(multiparty.__all__)

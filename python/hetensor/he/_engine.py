@@ -212,13 +212,11 @@ class Engine:
         """The slot values of ``ct`` (the owner's secret key)."""
         sk = self.keys.require_secret("decrypt")
         _security.refuse_estimation_phase(self.params)
-        return self._decrypt_with(
-            ct,
-            sk,
-            "decrypting (the result lost its precision: values "
-            "too large for the scale, or more levels used than the "
-            "context's depth)",
+        doing = (
+            "decrypting (the result lost its precision: values too large for the scale, or "
+            "more levels used than the context's depth)"
         )
+        return self._decrypt_with(ct, sk, doing)
 
     def _decrypt_with(self, ct: Any, secret: Any, doing: str) -> np.ndarray:
         try:

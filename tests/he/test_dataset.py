@@ -78,6 +78,20 @@ def server_dataset(he, owner, server, X, y):
     return he.EncryptedDataset.from_arrays(server.receive(ds.X), server.receive(ds.y))
 
 
+def test_spread_scales_rows(he, owner, server, data):
+    X, y = data
+    ds = server_dataset(he, owner, server, X, y).with_ones()
+    spread_y = ds.spread(ds.y)  # y is row-aligned with zeros elsewhere: no mask, no level
+    assert spread_y.shape == (N, D + 1) and spread_y.level == ds.y.level
+    np.testing.assert_allclose(owner.decrypt(spread_y), np.repeat(y[:, None], D + 1, 1), atol=ATOL)
+    r = ds.matvec(np.ones(D + 1))  # not masked yet: one level for the mask
+    scaled = ds.X * ds.spread(r)
+    want = np.c_[X, np.ones(N)] * (np.c_[X, np.ones(N)] @ np.ones(D + 1))[:, None]
+    np.testing.assert_allclose(owner.decrypt(scaled), want, atol=1e-3)
+    with pytest.raises(ValueError, match="spread needs"):
+        ds.spread(ds.X)
+
+
 @pytest.mark.parametrize("weighted", [False, True])
 def test_gram_statistics_match_numpy(he, owner, server, data, weighted):
     X, y = data
@@ -153,6 +167,7 @@ def test_key_plan_is_slot_count_independent_and_minimal(he):
     assert plan.rotations == {1, 2, 4}  # a row sum over 8 slots
     spread = he.EncryptedDataset.key_plan(5, ops=("rmatvec",))
     assert {-1, -2, -4} <= spread.rotations and 8 in spread.rotations and 2**16 in spread.rotations
+    assert he.EncryptedDataset.key_plan(5, ops=("spread",)).rotations == {-1, -2, -4}
 
 
 def test_public_context_needs_the_plan(he, owner, server):

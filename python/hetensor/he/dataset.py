@@ -8,9 +8,10 @@ the first slot of row ``i`` (slot ``i P``). On it:
 - ``X @ w`` (:meth:`EncryptedDataset.matvec`): one product per ciphertext and ``log2 P``
   rotations; the result is a per-row value, aligned like ``y``;
 - ``X^T r`` (:meth:`EncryptedDataset.rmatvec`) for a per-row value ``r``: ``r`` spread over
-  its row (``log2 P`` rotations), one product per ciphertext, one relinearization, then the
-  rows summed (``log2 R`` rotations); the result is a vector repeated every ``P`` slots, the
-  layout weight vectors have, so gradient steps need no data movement;
+  its row (``log2 P`` rotations, :meth:`EncryptedDataset.spread`), one product per
+  ciphertext, one relinearization, then the rows summed (``log2 R`` rotations); the result
+  is a vector repeated every ``P`` slots, the layout weight vectors have, so gradient steps
+  need no data movement;
 - the Gram statistics ``X^T X`` and ``X^T y`` (:meth:`EncryptedDataset.gram`), which merge
   over row partitions (:class:`~hetensor.he.statistics.GramStatistics`).
 
@@ -49,7 +50,7 @@ if TYPE_CHECKING:
 __all__ = ["EncryptedDataset"]
 
 _pk = _core.packing
-_OPS = ("matvec", "rmatvec", "gram", "gram_iterations", "column_sums")
+_OPS = ("matvec", "rmatvec", "spread", "gram", "gram_iterations", "column_sums")
 
 
 class EncryptedDataset:
@@ -266,18 +267,35 @@ class EncryptedDataset:
             cts = [_gram.row_dots(eng, ct, v, p, "X @ w") for ct in x._cts]
         return EncryptedArray._make(x.context, cts, _gram.target_layout(x._layout), False, eng)
 
+    def _per_row(self, r: Any, op: str) -> EncryptedArray:
+        """``r`` (n,) in the row-aligned layout with zeros elsewhere (moved or masked)."""
+        x = self.X
+        if not isinstance(r, EncryptedArray) or r.shape != (self.n_samples,):
+            raise ValueError(f"{op} needs an EncryptedArray of shape ({self.n_samples},)")
+        x._check_same_context(r)
+        target = _gram.target_layout(x._layout)
+        return (
+            r._relayout(target, np.arange(self.n_samples)) if r._layout != target else r._cleaned()
+        )
+
+    def _spread_cts(self, r: EncryptedArray) -> list[Any]:
+        steps = _gram.spread_steps(self.width)
+        return [self.X._eng.rotate_sum(ct, steps) for ct in r._cts]
+
+    def spread(self, r: EncryptedArray) -> EncryptedArray:
+        """A per-row value ``r`` (shape (n,)) copied over its row: shape (n, n_columns), in
+        ``X``'s layout, so ``X * spread(r)`` scales row ``i`` by ``r_i`` (``log2 width``
+        rotations, no level; one if ``r`` must be masked first)."""
+        r = self._per_row(r, "spread")
+        return self.X._new(self._spread_cts(r), clean=False)
+
     def rmatvec(self, r: EncryptedArray) -> EncryptedArray:
         """``X^T r`` for a per-row value ``r`` (shape (n,)): a vector of n_columns entries
         repeated every ``width`` slots (one level; one more if ``r`` must be masked first)."""
         x, eng = self.X, self.X._eng
-        if not isinstance(r, EncryptedArray) or r.shape != (self.n_samples,):
-            raise ValueError(f"rmatvec needs an EncryptedArray of shape ({self.n_samples},)")
-        x._check_same_context(r)
-        target = _gram.target_layout(x._layout)
-        r = r._relayout(target, np.arange(self.n_samples)) if r._layout != target else r._cleaned()
+        r = self._per_row(r, "rmatvec")
         eng.check_levels([*x._cts, *r._cts], 1, "X^T r")
-        spread = [eng.rotate_sum(ct, _gram.spread_steps(self.width)) for ct in r._cts]
-        ct = _gram.column_sums(eng, list(x._cts), spread, x._layout, "X^T r")
+        ct = _gram.column_sums(eng, list(x._cts), self._spread_cts(r), x._layout, "X^T r")
         vec = _gram.vector_layout(self.n_columns, self.width, int(x._layout.slots))
         return EncryptedArray._make(x.context, [ct], vec, False, eng)
 
@@ -344,7 +362,8 @@ class EncryptedDataset:
             Row widths (slots) to plan for; default the widths :meth:`encrypt`
             (``next_pow2(n_features + 1)``) and :meth:`from_arrays` (``next_pow2(n_features
             + ones)``) give.
-        ops : iterable of {"matvec", "rmatvec", "gram", "gram_iterations", "column_sums"}
+        ops : iterable of {"matvec", "rmatvec", "spread", "gram", "gram_iterations",
+            "column_sums"}
             ``"gram"``: :meth:`gram`; ``"gram_iterations"``: the iterations of
             :func:`hetensor.he.linear.fit_gram`; ``"column_sums"``: the row sums that end
             ``rmatvec`` and ``gram`` (planned for any slot count). Default: all.
@@ -365,7 +384,7 @@ class EncryptedDataset:
                 steps |= _gram.plan_steps(d_eff, p)
             if "matvec" in ops:
                 steps |= set(_gram.dot_steps(p))
-            if "rmatvec" in ops:
+            if ops & {"rmatvec", "spread"}:
                 steps |= set(_gram.spread_steps(p))
         if ops & {"rmatvec", "gram", "column_sums"}:
             s = min(widths)

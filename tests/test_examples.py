@@ -24,3 +24,16 @@ def test_walkthrough_demo(he, capsys):
     assert main(["demo", "walkthrough", "--rows", "6", "--cols", "4"]) == 0
     out = capsys.readouterr().out
     assert "refused" in out and "worst error" in out
+
+
+@pytest.mark.slow
+def test_ames_demo(he, capsys, tmp_path):
+    """`make demo` (Ames, client refresh, 128-bit ring 2^14), cut to 3 iterations."""
+    pytest.importorskip("sklearn")
+    from hetensor.cli import main
+
+    plot = tmp_path / "curve.png"
+    assert main(["demo", "ames", "--iterations", "3", "--plot", str(plot)]) == 0
+    out = capsys.readouterr().out
+    assert "encrypted (hetensor)" in out and "scikit-learn Ridge" in out
+    assert "max |coef - same algorithm in float64|" in out

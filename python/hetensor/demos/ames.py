@@ -46,6 +46,7 @@ def main(argv: list[str]) -> int:
     from tqdm import tqdm
 
     import hetensor as ht
+    from hetensor.he import EncryptedDataset
     from hetensor.linear_model import (
         EncryptedLinearRegression,
         OwnerRefresh,
@@ -53,7 +54,6 @@ def main(argv: list[str]) -> int:
         gram_descent,
         suggest_learning_rate,
     )
-    from hetensor.linear_model._gram import padded
 
     X, y, _names = _load()
     Xtr, Xte, ytr, yte = train_test_split(X, y, test_size=0.2, random_state=0)
@@ -67,7 +67,7 @@ def main(argv: list[str]) -> int:
     times: dict[str, float] = {}
     t0 = time.perf_counter()
     if args.refresh == "server":  # 128-bit, ring 2^16; bootstraps the 64-slot weights
-        p = padded(d + 1)  # encrypt_dataset's row width: the weights' period
+        p = EncryptedDataset.row_width(Xtr, ones=True)  # encrypt_dataset's: the weights' period
         owner = ht.Context.ckks(depth=5, bootstrapping=True, level_budget=(1, 1), bootstrap_slots=p)
     else:
         owner = ht.Context.ckks(depth=5)  # 128-bit; OpenFHE picks ring 2^14

@@ -87,14 +87,15 @@ def _weight_ops(
     def wrap(ct: Any) -> EncryptedArray:
         return EncryptedArray._make(ctx, [ct], vec, False, eng)
 
+    def bootstrap_all(arrays: Sequence[EncryptedArray]) -> list[EncryptedArray]:
+        return [ctx.bootstrap(a) for a in arrays]
+
     if refresh is None:
         ctx.check_bootstrappable(p)  # raises now if a sparse setup cannot take the weights
-
-        def refresh(arrays: Sequence[EncryptedArray]) -> list[EncryptedArray]:
-            return [ctx.bootstrap(a) for a in arrays]
+    fresh = bootstrap_all if refresh is None else refresh
 
     def renew(cts: list[Any]) -> list[Any]:
-        return [a._cts[0] for a in refresh([wrap(ct) for ct in cts])]
+        return [a._cts[0] for a in fresh([wrap(ct) for ct in cts])]
 
     return wrap, renew
 

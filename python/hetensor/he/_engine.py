@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import _core
 from ..errors import CapacityError, DepthError, OpenFHEError
 from . import _security
 from ._backend import openfhe as ofhe
@@ -381,7 +380,7 @@ class Engine:
     # -------------------------------------------------------------- rotations
     def rotation_key(self, k: int) -> int:
         """Slot index for rotating by ``k``, once its key is known to exist (see KeyRing)."""
-        idx = int(_core.packing.normalize_rotation(int(k), self.params.slots))
+        idx = self.ctx.normalize_rotation(k)
         return self.keys.rotation_index(int(k), idx, dry=self.dry)
 
     def rotate(self, a: Any, k: int) -> Any:

@@ -53,6 +53,21 @@ _pk = _core.packing
 _OPS = ("matvec", "rmatvec", "spread", "gram", "gram_iterations", "column_sums")
 
 
+def _packed_width(x: EncryptedArray) -> int | None:
+    """Slots per row of a 2-D ``x`` laid out row-major (row ``i`` in slots ``i P .. i P + P -
+    1``), None for any other layout. Padding need not be zero."""
+    lay = x._layout
+    p = int(lay.pads[1])
+    return p if tuple(lay.strides) == (p, 1) else None
+
+
+def _row_aligned(v: EncryptedArray, x_layout: Any) -> EncryptedArray:
+    """A per-row value ``v`` (n,) with ``v_i`` in the first slot of row ``i`` of ``x_layout``
+    and zeros elsewhere: moved there (masked rotations) or, already there, masked."""
+    target = _gram.target_layout(x_layout)
+    return v._relayout(target, np.arange(v.size)) if v._layout != target else v._cleaned()
+
+
 class EncryptedDataset:
     """An encrypted table ``X`` (n, d) packed row-major, with a row-aligned target ``y``.
 
@@ -76,8 +91,7 @@ class EncryptedDataset:
         if not isinstance(X, EncryptedArray) or X.ndim != 2:
             raise TypeError("EncryptedDataset needs a 2-D EncryptedArray X; use from_arrays")
         lay = X._layout
-        p = int(lay.pads[1])
-        if not X._clean or tuple(lay.strides) != (p, 1):
+        if not X._clean or _packed_width(X) is None:
             raise ValueError(
                 "X is not packed row-major with zero padding: use EncryptedDataset.from_arrays"
             )
@@ -185,8 +199,7 @@ class EncryptedDataset:
             X._check_same_context(y)
         n, d = X.shape
         width = d if width is None else int(width)
-        lay = X._layout
-        if int(lay.pads[1]) >= width and tuple(lay.strides) == (int(lay.pads[1]), 1):
+        if (_packed_width(X) or 0) >= width:
             x = X._cleaned()
         else:
             wide = _pk.plan_array((n, _gram.padded(width)), X.context.slots)
@@ -195,9 +208,7 @@ class EncryptedDataset:
             return cls(x, None)
         if y.shape != (n,):
             raise ValueError(f"y must have shape ({n},), got {y.shape}")
-        target = _gram.target_layout(x._layout)
-        y = y._relayout(target, np.arange(n)) if y._layout != target else y._cleaned()
-        return cls(x, y)
+        return cls(x, _row_aligned(y, x._layout))
 
     @staticmethod
     def row_width(X: Any, *, ones: bool = False) -> int:
@@ -273,10 +284,7 @@ class EncryptedDataset:
         if not isinstance(r, EncryptedArray) or r.shape != (self.n_samples,):
             raise ValueError(f"{op} needs an EncryptedArray of shape ({self.n_samples},)")
         x._check_same_context(r)
-        target = _gram.target_layout(x._layout)
-        return (
-            r._relayout(target, np.arange(self.n_samples)) if r._layout != target else r._cleaned()
-        )
+        return _row_aligned(r, x._layout)
 
     def _spread_cts(self, r: EncryptedArray) -> list[Any]:
         steps = _gram.spread_steps(self.width)

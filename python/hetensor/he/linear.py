@@ -30,7 +30,7 @@ from .. import _core
 from ..errors import DepthError
 from . import _gd, _gram
 from .array import EncryptedArray
-from .dataset import EncryptedDataset
+from .dataset import EncryptedDataset, _packed_width
 from .keys import KeyPlan
 from .statistics import GramStatistics
 
@@ -342,8 +342,7 @@ def predict(
             if intercept is not None:
                 X = np.hstack([X, np.ones((X.shape[0], 1))])
             return X @ weights
-        lay = X._layout
-        if X._clean and int(lay.pads[1]) == p and tuple(lay.strides) == (p, 1):
+        if X._clean and _packed_width(X) == p:
             data = EncryptedDataset(X, None)
             return (data.with_ones() if intercept is not None else data).matvec(weights)
     out = X @ coef

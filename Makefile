@@ -7,6 +7,8 @@
 #   make bench-native  build the C++ benchmark executable (build/bench/hetensor_bench) and run it
 #   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
 #   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
+#   make stubs       pybind11-stubgen's stubs of hetensor._core in build/stubgen/, to compare
+#                    with the hand-edited python/hetensor/_core/*.pyi after a binding changes
 # Override the interpreter with PYTHON=/path/to/python3.10.
 
 SHELL := /bin/bash
@@ -24,7 +26,7 @@ TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
 # into .venv (3.10), where pip would fetch a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-slow bench bench-native bench-native-build bench-torch fixtures info lint wheel venv clean
+.PHONY: demo test test-slow bench bench-native bench-native-build bench-torch fixtures info lint stubs wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -88,6 +90,13 @@ info: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check python tests examples scripts
 	$(PY) scripts/check_layers.py
+
+# Raw stubgen output; the committed stubs are edited from it (precise array dtypes, overloads
+# per dtype, TypedDicts for the info dicts) and tests/test_core_stub.py keeps them in step.
+stubs: $(STAMP)
+	rm -rf build/stubgen
+	$(VENV)/bin/pybind11-stubgen hetensor._core --numpy-array-use-type-var -o build/stubgen
+	@echo "compare: diff -r build/stubgen/hetensor/_core python/hetensor/_core"
 
 wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .

@@ -85,11 +85,13 @@ fixtures: $(TORCH_STAMP)
 info: $(STAMP)
 	$(VENV)/bin/hetensor info
 
-# ruff (with SLF001: no private member access outside he/) and the layering check (no private
-# module or name of hetensor.he imported outside it, no slot-level packing outside it)
+# ruff (with SLF001: no private member access outside he/), the layering check (no private
+# module or name of hetensor.he imported outside it, no slot-level packing outside it) and mypy
+# (configured in pyproject.toml: python/hetensor, every function annotated)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check python tests examples scripts
 	$(PY) scripts/check_layers.py
+	$(VENV)/bin/mypy
 
 # Raw stubgen output; the committed stubs are edited from it (precise array dtypes, overloads
 # per dtype, TypedDicts for the info dicts) and tests/test_core_stub.py keeps them in step.

@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from typing import Any
 
 import numpy as np
 
@@ -57,10 +58,10 @@ def _conv_rows(
     gemm = sgemm_gflops()
     shape = f"N={n} C={c}->{k} {hw}x{hw} 3x3 pad 1 float32, {THREADS} threads"
 
-    def fwd_ours() -> object:
+    def fwd_ours() -> np.ndarray:
         return F.conv2d(x, w, b, padding=1, num_threads=THREADS)
 
-    def fwd_torch() -> object:
+    def fwd_torch() -> Any:
         with torch.no_grad():
             return torch.nn.functional.conv2d(xt, wt, bt, padding=1)
 

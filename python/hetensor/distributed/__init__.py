@@ -23,13 +23,15 @@ Example
 
 from __future__ import annotations
 
+from .._extras import install_hint
+
 try:
     import dask  # noqa: F401
 
     import distributed  # noqa: F401
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError(
-        f'hetensor.distributed needs Dask ({err}): pip install "hetensor[distributed]"'
+        f"hetensor.distributed needs Dask ({err}): {install_hint(['dask', 'distributed'])}"
     ) from err
 
 from . import threshold

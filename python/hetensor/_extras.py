@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib.util
 from collections.abc import Iterable
 
-__all__ = ["EXTRA_OF", "install_hint", "missing", "require"]
+__all__ = ["EXTRA_OF", "install_hint", "missing", "require", "unavailable"]
 
 # import name -> the extra of pyproject.toml that installs it
 EXTRA_OF: dict[str, str] = {
@@ -61,6 +61,12 @@ def install_hint(modules: Iterable[str]) -> str:
     return "; ".join(parts)
 
 
+def unavailable(modules: Iterable[str]) -> str | None:
+    """``"needs a, b: <install hint>"`` for the missing modules of ``modules``, or None."""
+    gone = missing(modules)
+    return f"needs {', '.join(gone)}: {install_hint(gone)}" if gone else None
+
+
 def require(modules: Iterable[str], *, what: str) -> None:
     """Raise ``ImportError`` naming the missing modules and their extra if any is missing.
 
@@ -76,6 +82,6 @@ def require(modules: Iterable[str], *, what: str) -> None:
     ImportError
         Some of ``modules`` are not installed; the message says what installs them.
     """
-    gone = missing(modules)
-    if gone:
-        raise ImportError(f"{what} needs {', '.join(gone)}: {install_hint(gone)}")
+    why = unavailable(modules)
+    if why is not None:
+        raise ImportError(f"{what} {why}")

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .._extras import install_hint, missing
+from .._extras import install_hint, missing, unavailable
 
 __all__ = [
     "BLAS_SETTLE_S",
@@ -151,8 +151,7 @@ class Case:
 
     def unavailable(self) -> str | None:
         """Why the case cannot run here (its missing modules and their extra), or None."""
-        gone = missing(self.requires)
-        return f"needs {', '.join(gone)}: {install_hint(gone)}" if gone else None
+        return unavailable(self.requires)
 
 
 REGISTRY: dict[str, Case] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .._extras import install_hint, missing
+from .._extras import install_hint, missing, unavailable
 
 __all__ = ["DEFAULT", "DEMOS", "Demo"]
 
@@ -25,8 +25,7 @@ class Demo:
 
     def unavailable(self) -> str | None:
         """Why the demo cannot run here (the missing modules and their extra), or None."""
-        gone = missing(self.needs)
-        return f"needs {', '.join(gone)}: {install_hint(gone)}" if gone else None
+        return unavailable(self.needs)
 
     def status(self) -> str:
         """What ``hetensor demo list`` notes: missing required and optional modules."""

@@ -18,8 +18,8 @@ the first slot of row ``i`` (slot ``i P``). On it:
 Each operation's rotation keys come from :meth:`EncryptedDataset.key_plan`. A ones column for
 an intercept is a plaintext addition into the padding (:meth:`with_ones`, no level).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, hetensor as ht                                      # doctest: +SKIP
 >>> from hetensor.he.dataset import EncryptedDataset
 >>> owner = ht.Context.ckks(depth=4, insecure=True)                         # doctest: +SKIP

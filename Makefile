@@ -6,13 +6,14 @@
 #   make bench       benchmark table (hetensor bench)
 #   make bench-native  build the C++ benchmark executable (build/bench/hetensor_bench) and run it
 #   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
+#   make docs        the documentation site (mkdocs build --strict) into site/
 #   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
 # Override the interpreter with PYTHON=/path/to/python3.10.
 
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
-EXTRAS ?= dev,datasets,plot,io,distributed
+EXTRAS ?= dev,datasets,plot,io,distributed,docs
 STAMP := $(VENV)/.hetensor-installed
 BUILD_INPUTS := Makefile pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
 PYTEST_ARGS ?=
@@ -24,7 +25,7 @@ TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
 # into .venv (3.10), where pip would fetch a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-slow bench bench-native bench-native-build bench-torch fixtures info lint wheel venv clean
+.PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch fixtures info lint wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -80,6 +81,11 @@ bench-torch: $(TORCH_STAMP)
 fixtures: $(TORCH_STAMP)
 	$(TORCH_PY) scripts/make_torch_fixtures.py
 
+# The documentation site: docs/ and the API reference from the docstrings (mkdocstrings);
+# --strict turns every warning (broken link, docstring problem) into an error.
+docs: $(STAMP)
+	$(VENV)/bin/mkdocs build --strict --site-dir site
+
 info: $(STAMP)
 	$(VENV)/bin/hetensor info
 
@@ -93,4 +99,4 @@ wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .
 
 clean:
-	rm -rf build dist $(VENV) $(TORCH_VENV) .pytest_cache
+	rm -rf build dist site $(VENV) $(TORCH_VENV) .pytest_cache

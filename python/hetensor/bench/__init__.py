@@ -5,8 +5,8 @@ OpenFHE, NumPy, PyTorch, ...) in the same run, and reports their ratio; absolute
 shared machine are noisy, ratios much less so. Cases register with :func:`case` and return
 :class:`Row` objects, usually built with :func:`compare`.
 
-Example
--------
+Examples
+--------
 >>> from hetensor import bench
 >>> @bench.case("demo.sum", group="demo", reference="builtin sum")
 ... def _demo(cfg):

@@ -84,8 +84,8 @@ def save(path: str | os.PathLike[str], obj: Any) -> None:
     TypeError
         ``obj`` is of a type hetensor cannot store.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import hetensor as ht                                   # doctest: +SKIP
     >>> ht.save("ctx.h5", owner)            # public keys only  # doctest: +SKIP
     >>> ht.save("x.h5", owner.encrypt([1.0, 2.0]))              # doctest: +SKIP

@@ -4,8 +4,8 @@ The plaintext parts (``hetensor._core``) import on any supported Python. The enc
 (:class:`Context` and friends, in :mod:`hetensor.he`) needs the ``openfhe`` package and is
 imported on first use, so a missing ``openfhe`` is reported only when encryption is touched.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import hetensor as ht
 >>> ctx = ht.Context.ckks(depth=2, insecure=True, ring_dim=2**12)  # doctest: +SKIP
@@ -92,8 +92,8 @@ def info() -> dict[str, Any]:
         ``hetensor``, ``python``, ``numpy``, ``openfhe`` versions (``openfhe`` is the reason it
         cannot be imported, when it cannot), ``cuda_built``, ``cuda_devices`` and ``blas``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import hetensor as ht
     >>> sorted(ht.info())[:3]
     ['blas', 'cuda_built', 'cuda_devices']

@@ -50,15 +50,22 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     for mod, why in skipped.items():
         print(f"skipped {mod}: {why}", file=sys.stderr)
     if args.list:
-        for name, c in sorted(bench.REGISTRY.items()):
-            print(f"{name:28s} vs {c.reference}: {c.description.strip().splitlines()[0]}")
+        for c in bench.select():
+            why = c.unavailable()
+            mark = f"  [unavailable: {why}]" if why else ""
+            print(f"{c.name:28s} vs {c.reference}: {c.summary}{mark}")
         return 0
+    for c in bench.select(args.filter):
+        why = c.unavailable()
+        if why:
+            print(f"skipped {c.name}: {why}", file=sys.stderr)
     rows = bench.run(
         args.filter, repeat=args.repeat, quick=args.quick, progress=sys.stderr.isatty()
     )
     if not rows:
         print(
-            f"no benchmark case matches {args.filter!r} (see hetensor bench --list)",
+            f"no benchmark case matches {args.filter!r} and can run here "
+            "(see hetensor bench --list)",
             file=sys.stderr,
         )
         return 1
@@ -73,11 +80,15 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     from .demos import DEFAULT, DEMOS
 
     if args.name == "list":
-        for name, (_, text) in DEMOS.items():
-            print(f"{name:14s} {text}")
+        for name, demo in DEMOS.items():
+            print(f"{name:14s} {demo.text}{demo.status()}")
         return 0
-    fn, _ = DEMOS[args.name or DEFAULT]
-    return fn(args.rest)
+    name = args.name or DEFAULT
+    why = DEMOS[name].unavailable()
+    if why is not None:
+        print(f"hetensor demo {name} {why}", file=sys.stderr)
+        return 2
+    return DEMOS[name].main(args.rest)
 
 
 def build_parser() -> argparse.ArgumentParser:

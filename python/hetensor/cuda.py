@@ -1,7 +1,7 @@
 """Whether this build of hetensor has CUDA kernels and a device to run them on.
 
-Example
--------
+Examples
+--------
 >>> import hetensor as ht
 >>> isinstance(ht.cuda.is_available(), bool)
 True

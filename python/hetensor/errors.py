@@ -5,8 +5,8 @@ built-in class a NumPy user would expect (``ValueError`` for bad values, ``TypeE
 types, ``LookupError`` for a missing key, ...), so both ``except HetensorError`` and the
 familiar built-in ``except`` clauses work. The C++ core raises the same classes.
 
-Example
--------
+Examples
+--------
 >>> import hetensor as ht
 >>> issubclass(ht.errors.DepthError, ValueError)
 True

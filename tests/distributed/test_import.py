@@ -17,4 +17,4 @@ def test_missing_dask_gives_clear_error():
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert res.returncode == 0, res.stderr
-    assert res.stdout.startswith("OK") and 'pip install "hetensor[distributed]"' in res.stdout
+    assert res.stdout.startswith("OK") and "pip install 'hetensor[distributed]'" in res.stdout

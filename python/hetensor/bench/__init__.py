@@ -5,8 +5,8 @@ OpenFHE, NumPy, PyTorch, ...) in the same run, and reports their ratio; absolute
 shared machine are noisy, ratios much less so. Cases register with :func:`case` and return
 :class:`Row` objects, usually built with :func:`compare`.
 
-Example
--------
+Examples
+--------
 >>> from hetensor import bench
 >>> @bench.case("demo.sum", group="demo", reference="builtin sum")
 ... def _demo(cfg):
@@ -33,6 +33,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from .._extras import install_hint, missing, unavailable
+
 __all__ = [
     "BLAS_SETTLE_S",
     "REGISTRY",
@@ -44,6 +46,7 @@ __all__ = [
     "compare",
     "format_table",
     "run",
+    "select",
     "time_pair",
     "write_json",
 ]
@@ -139,20 +142,41 @@ class Case:
     reference: str
     fn: Callable[[BenchConfig], list[Row]]
     description: str = ""
+    requires: tuple[str, ...] = ()
+
+    @property
+    def summary(self) -> str:
+        """The first line of the description."""
+        return next(iter(self.description.strip().splitlines()), "")
+
+    def unavailable(self) -> str | None:
+        """Why the case cannot run here (its missing modules and their extra), or None."""
+        return unavailable(self.requires)
 
 
 REGISTRY: dict[str, Case] = {}
 
 
 def case(
-    name: str, *, group: str, reference: str, description: str = ""
+    name: str,
+    *,
+    group: str,
+    reference: str,
+    description: str = "",
+    requires: Iterable[str] = (),
 ) -> Callable[[Callable[[BenchConfig], list[Row]]], Callable[[BenchConfig], list[Row]]]:
-    """Register a benchmark case (decorator)."""
+    """Register a benchmark case (decorator).
+
+    ``requires`` names the optional modules the case imports when it runs (its reference,
+    usually); a case whose modules are missing is listed as unavailable and not run.
+    """
 
     def register(fn: Callable[[BenchConfig], list[Row]]) -> Callable[[BenchConfig], list[Row]]:
         if name in REGISTRY:
             raise ValueError(f"benchmark case {name!r} is already registered")
-        REGISTRY[name] = Case(name, group, reference, fn, description or (fn.__doc__ or ""))
+        REGISTRY[name] = Case(
+            name, group, reference, fn, description or (fn.__doc__ or ""), tuple(requires)
+        )
         return fn
 
     return register
@@ -217,15 +241,27 @@ def load_cases(modules: Iterable[str] | None = None) -> dict[str, str]:
     """Import the case modules; returns {module: reason} for those that cannot load here.
 
     A module that cannot be imported here (the HE cases without openfhe, the PyTorch cases
-    without torch) is reported as skipped, not fatal.
+    without torch) is reported as skipped, not fatal; the reason says what installs it.
     """
     skipped = {}
     for mod in _case_modules() if modules is None else modules:
         try:
             importlib.import_module(mod)
         except ImportError as err:
-            skipped[mod] = str(err).splitlines()[0]
+            why = str(err).splitlines()[0]
+            if err.name and missing([err.name]):
+                why = f"{why} ({install_hint([err.name])})"
+            skipped[mod] = why
     return skipped
+
+
+def select(pattern: str | None = None) -> list[Case]:
+    """The registered cases whose name matches ``pattern`` (substring or glob), by name."""
+    return [
+        c
+        for name, c in sorted(REGISTRY.items())
+        if pattern is None or pattern in name or fnmatch.fnmatch(name, pattern)
+    ]
 
 
 def run(
@@ -235,14 +271,13 @@ def run(
     quick: bool = False,
     progress: bool = True,
 ) -> list[Row]:
-    """Run the registered cases whose name matches ``pattern`` (substring or glob)."""
+    """Run the registered cases whose name matches ``pattern`` (substring or glob).
+
+    Cases whose optional modules are missing (:meth:`Case.unavailable`) are left out.
+    """
     load_cases()
     cfg = BenchConfig(repeat=repeat, quick=quick)
-    selected = [
-        c
-        for name, c in sorted(REGISTRY.items())
-        if pattern is None or pattern in name or fnmatch.fnmatch(name, pattern)
-    ]
+    selected = [c for c in select(pattern) if c.unavailable() is None]
     rows: list[Row] = []
     if progress:
         from tqdm import tqdm

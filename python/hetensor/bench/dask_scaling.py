@@ -45,7 +45,9 @@ def _timed_statistics(
     return elapsed
 
 
-@case("dask_scaling", group="distributed", reference="1 Dask worker")
+@case(
+    "dask_scaling", group="distributed", reference="1 Dask worker", requires=("dask", "distributed")
+)
 def bench_dask_scaling(cfg: BenchConfig) -> list[Row]:
     """Encrypted statistics, 2 Dask workers vs 1, n = 100k, d = 7, 128-bit ring 2^14."""
     from ..distributed import register_context  # also registers the pickling of arrays

@@ -202,7 +202,12 @@ def bench_dense(cfg: BenchConfig) -> list[Row]:
     ]
 
 
-@case("linalg.power_iteration.sparse", group="linalg", reference="NumPy power iteration, eigsh")
+@case(
+    "linalg.power_iteration.sparse",
+    group="linalg",
+    reference="NumPy power iteration, eigsh",
+    requires=("scipy",),
+)
 def bench_sparse(cfg: BenchConfig) -> list[Row]:
     """Sparse n=200,000 (20,000 with --quick), k=8, density 1e-4 + eigen-gap, float64."""
     import scipy.sparse.linalg as spla

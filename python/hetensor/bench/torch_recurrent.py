@@ -5,7 +5,8 @@ float32 (PyTorch's default; LSTM also float64). "forward" times ``torch.no_grad(
 against hetensor's forward; "forward+backward" times the forward with autograd plus
 ``output.backward(grad)`` (gradients for the input and all weights) against hetensor's
 forward + ``backward(grad)``. Both use 2 threads (torch.set_num_threads(2); OpenBLAS's 2).
-Needs torch: run ``make bench-torch`` (.venv-torch); without torch this module is skipped.
+Needs torch: run ``make bench-torch`` (.venv-torch); without torch the cases are listed as
+unavailable.
 """
 
 from __future__ import annotations
@@ -17,8 +18,8 @@ import numpy as np
 
 # As in conv.py: PyTorch's OpenMP workers wait passively, so they do not spin on the cores of
 # the hetensor call timed next (whichever module imports torch first sets it).
+# torch is imported where a case runs, so the cases are listed (as unavailable) without it.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-import torch
 
 from .. import _core, nn
 from . import BenchConfig, Row, Target, case, compare
@@ -28,6 +29,8 @@ QUICK_SHAPES = [(20, 8, 16, 32)]
 
 
 def _pair(kind: str, shape: tuple[int, int, int, int], dtype: Any) -> tuple[Any, Any, Any, Any]:
+    import torch
+
     seq, batch, n_in, hidden = shape
     ours = getattr(nn, kind)(n_in, hidden, dtype=dtype, seed=0)
     ref = getattr(torch.nn, kind)(n_in, hidden).to(getattr(torch, np.dtype(dtype).name))
@@ -37,6 +40,8 @@ def _pair(kind: str, shape: tuple[int, int, int, int], dtype: Any) -> tuple[Any,
 
 
 def _shape_rows(kind: str, shape: tuple[int, int, int, int], dtype: Any, repeat: int) -> list[Row]:
+    import torch
+
     ours, ref, x, xt = _pair(kind, shape, dtype)
     out, _ = ours(x)
     g = np.ones_like(out)
@@ -86,6 +91,8 @@ def _shape_rows(kind: str, shape: tuple[int, int, int, int], dtype: Any, repeat:
 
 
 def _rows(kind: str, cfg: BenchConfig, dtypes: tuple[Any, ...]) -> list[Row]:
+    import torch
+
     torch.set_num_threads(2)
     repeat = max(3, cfg.repeat // 2)
     return [
@@ -96,19 +103,19 @@ def _rows(kind: str, cfg: BenchConfig, dtypes: tuple[Any, ...]) -> list[Row]:
     ]
 
 
-@case("torch.lstm", group="nn", reference="torch.nn.LSTM")
+@case("torch.lstm", group="nn", reference="torch.nn.LSTM", requires=("torch",))
 def bench_lstm(cfg: BenchConfig) -> list[Row]:
     """LSTM forward and forward+backward vs torch.nn.LSTM (float32 and float64)."""
     return _rows("LSTM", cfg, (np.float32, np.float64))
 
 
-@case("torch.gru", group="nn", reference="torch.nn.GRU")
+@case("torch.gru", group="nn", reference="torch.nn.GRU", requires=("torch",))
 def bench_gru(cfg: BenchConfig) -> list[Row]:
     """GRU forward and forward+backward vs torch.nn.GRU (float32)."""
     return _rows("GRU", cfg, (np.float32,))
 
 
-@case("torch.rnn", group="nn", reference="torch.nn.RNN")
+@case("torch.rnn", group="nn", reference="torch.nn.RNN", requires=("torch",))
 def bench_rnn(cfg: BenchConfig) -> list[Row]:
     """Elman RNN (tanh) forward and forward+backward vs torch.nn.RNN (float32)."""
     return _rows("RNN", cfg, (np.float32,))

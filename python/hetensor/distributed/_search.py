@@ -36,8 +36,8 @@ def grid(
 ) -> list[tuple[float, float | None, int]]:
     """All ``(alpha, learning_rate, max_iter)`` combinations, in a fixed order.
 
-    Example
-    -------
+    Examples
+    --------
     >>> grid(alpha=[0.0, 1.0], max_iter=[4])
     [(0.0, None, 4), (1.0, None, 4)]
     """
@@ -53,8 +53,8 @@ class ValidationMSE:
     Runs where the owner's secret key is (the client). Decrypts ``coef_`` and ``intercept_``
     (``d + 1`` numbers) and evaluates ``mean((X_val @ coef + intercept - y_val)^2)`` in float64.
 
-    Example
-    -------
+    Examples
+    --------
     >>> scorer = ValidationMSE(owner, X_val, y_val)                   # doctest: +SKIP
     >>> scorer(fitted_model)                                          # doctest: +SKIP
     0.0123
@@ -151,8 +151,8 @@ def search(
         Labels are ``(alpha, learning_rate, max_iter)`` (``learning_rate`` ``-1.0`` for the
         default step, so labels stay comparable).
 
-    Example
-    -------
+    Examples
+    --------
     >>> summary = ht.distributed.search(                                       # doctest: +SKIP
     ...     EncryptedLinearRegression(), stats, {"alpha": [0, 1, 10], "max_iter": [4, 8]},
     ...     scorer=ValidationMSE(owner, X_val, y_val), client=client, seed=0)

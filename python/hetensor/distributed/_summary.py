@@ -9,8 +9,8 @@ under a total order (score, then label). :meth:`Summary.identity` is the neutral
 Unlike a summary that adds float sums as they come (whose result depends on the merge
 order), this one is exact; ``dask.bag``'s ``fold`` and ``reduction`` use it directly.
 
-Example
--------
+Examples
+--------
 >>> a = Summary.of(0.5, ("a",)) + Summary.of(0.25, ("b",))
 >>> b = Summary.of(0.75, ("c",))
 >>> (a + b) == (b + a) == Summary.identity() + a + b
@@ -82,8 +82,8 @@ class Summary:
         At most ``n_best``, ascending.
     n_best : int
 
-    Example
-    -------
+    Examples
+    --------
     >>> import dask.bag as db
     >>> runs = db.from_sequence([(0.3, (1,)), (0.1, (2,)), (0.2, (3,))], npartitions=2)
     >>> total = runs.map(lambda r: Summary.of(*r)).fold(Summary.merge, initial=Summary.identity())

@@ -12,8 +12,8 @@ family yields ``(fingerprint, envelope)``, and the receiving process rebinds it 
 registered context. An array whose context is not installed in the receiving process fails
 with :class:`~hetensor.errors.ContextMismatchError` naming the fix, never silently.
 
-Example
--------
+Examples
+--------
 >>> from distributed import Client                                   # doctest: +SKIP
 >>> client = Client(processes=True, n_workers=2, threads_per_worker=1)  # doctest: +SKIP
 >>> install_context(client, server)         # keys go to each worker once  # doctest: +SKIP
@@ -118,8 +118,8 @@ def install_context(client: Any, ctx: Context) -> int:
         Bytes of the serialized public context (what each worker receives once); 0 when this
         client already installed it (nothing is sent again).
 
-    Example
-    -------
+    Examples
+    --------
     >>> nbytes = install_context(client, owner)                     # doctest: +SKIP
     """
     public = register_context(ctx)

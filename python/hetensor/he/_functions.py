@@ -501,8 +501,8 @@ def chebyshev(
     OpenFHE's ``EvalChebyshevFunction``; levels needed: :func:`chebyshev_depth` (degree 27:
     6 levels).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, hetensor as ht
     >>> ctx = ht.Context.ckks(depth=8, insecure=True)                      # doctest: +SKIP
     >>> x = np.linspace(-4, 4, 9)

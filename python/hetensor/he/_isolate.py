@@ -18,8 +18,8 @@ deterministically; and values changed inside a re-checksummed envelope decrypt t
 
 The :class:`Worker` here is also what the fuzz tests use to count crashes.
 
-Example
--------
+Examples
+--------
 >>> from hetensor.he._isolate import Worker                         # doctest: +SKIP
 >>> with Worker() as w:                                             # doctest: +SKIP
 ...     w.call("probe", b"not an envelope").status

@@ -208,8 +208,8 @@ class Hardening:
             An owner context with fresh keys (never reuse the estimation keys) whose
             decryptions are noise-flooded.
 
-        Example
-        -------
+        Examples
+        --------
         >>> import numpy as np
         >>> import hetensor as ht
         >>> f = lambda c: c.encrypt(np.linspace(-1, 1, 8)) ** 2         # doctest: +SKIP
@@ -244,8 +244,8 @@ class Hardening:
             ``slots``, ``depth``, ``total_depth``, ``scale_bits``, ``secret_key_dist``,
             ``decryption``, ``role``, and ``warnings`` (list of str).
 
-        Example
-        -------
+        Examples
+        --------
         >>> ctx = ht.Context.ckks(depth=3)                   # doctest: +SKIP
         >>> r = ctx.security_report()                        # doctest: +SKIP
         >>> r["ring_dim"], r["security_bits"], r["warnings"] # doctest: +SKIP
@@ -256,8 +256,8 @@ class Hardening:
     def info(self) -> dict[str, Any]:
         """Versions, parameters, key sizes and build facts, as a dict.
 
-        Example
-        -------
+        Examples
+        --------
         >>> import hetensor as ht
         >>> ctx = ht.Context.ckks(depth=3)                  # doctest: +SKIP
         >>> ctx.info()["security"]                          # doctest: +SKIP

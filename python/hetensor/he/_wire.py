@@ -320,8 +320,8 @@ class WireFormat:
         FormatError
             Corrupt bytes.
 
-        Example
-        -------
+        Examples
+        --------
         >>> public = Context.deserialize(owner.serialize())           # doctest: +SKIP
         >>> again = public.with_secret_key(owner.secret_key_bytes())  # doctest: +SKIP
         >>> again.role                                                # doctest: +SKIP

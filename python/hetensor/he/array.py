@@ -53,8 +53,8 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
     protocols, and any other NumPy function raises ``TypeError`` naming it. Decryption is
     always explicit: ``ctx.decrypt(arr)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> ctx = ht.Context.ckks(depth=4, insecure=True)                  # doctest: +SKIP

@@ -31,8 +31,8 @@ class Ciphertext(Encrypted):
     new ciphertext. NumPy arrays on either side of an operator work (``x + ct``), but a
     ciphertext never turns into an array implicitly; use ``ctx.decrypt(ct)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> ctx = ht.Context.ckks(depth=2, insecure=True)                  # doctest: +SKIP

@@ -56,8 +56,8 @@ class Context(WireFormat, Hardening):
 
     Create one with :meth:`Context.ckks`; get the compute-side view with :meth:`public`.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> owner = ht.Context.ckks(depth=2, insecure=True)                 # doctest: +SKIP
@@ -154,8 +154,8 @@ class Context(WireFormat, Hardening):
         Context
             The owner's context (holds the secret key).
 
-        Example
-        -------
+        Examples
+        --------
         >>> import hetensor as ht
         >>> ctx = ht.Context.ckks(depth=3)            # 128-bit, ring 2^14   # doctest: +SKIP
         >>> ctx.ring_dim, ctx.slots, ctx.depth                              # doctest: +SKIP
@@ -277,8 +277,8 @@ class Context(WireFormat, Hardening):
         cryptography; levels are tracked and depth errors raised as for real data). Any
         rotation used is recorded; on exit ``recorder.plan`` is the :class:`KeyPlan`.
 
-        Example
-        -------
+        Examples
+        --------
         >>> with owner.recording() as rec:                     # doctest: +SKIP
         ...     a = owner.placeholder((3, 4))
         ...     _ = a.T @ a
@@ -299,8 +299,8 @@ class Context(WireFormat, Hardening):
     def count_ops(self) -> Iterator[dict[str, int]]:
         """Count the OpenFHE operations issued inside the block, by kind.
 
-        Example
-        -------
+        Examples
+        --------
         >>> with ctx.count_ops() as ops:                       # doctest: +SKIP
         ...     _ = ctx.encrypt(x).sum()
         >>> ops["rotation"]                                    # doctest: +SKIP

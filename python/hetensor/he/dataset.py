@@ -18,8 +18,8 @@ the first slot of row ``i`` (slot ``i P``). On it:
 Each operation's rotation keys come from :meth:`EncryptedDataset.key_plan`. A ones column for
 an intercept is a plaintext addition into the padding (:meth:`with_ones`, no level).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, hetensor as ht                                      # doctest: +SKIP
 >>> from hetensor.he.dataset import EncryptedDataset
 >>> owner = ht.Context.ckks(depth=4, insecure=True)                         # doctest: +SKIP
@@ -154,6 +154,8 @@ class EncryptedDataset:
             Columns each row must have room for (default ``d + 1``: room for the ones column
             of an intercept, so the server never moves the rows); rounded up to a power of two.
 
+        Notes
+        -----
         On a bootstrapping context the data is encrypted 3 levels above where fresh
         ciphertexts start: the statistics' two levels (three with sample weights) then come
         from levels a bootstrap never restores, so every bootstrap of the weights buys

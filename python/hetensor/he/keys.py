@@ -4,8 +4,8 @@ The compute side cannot make keys (it has no secret key), so work is planned fir
 :class:`KeyPlan` names the rotations (and whether bootstrapping keys) a computation needs, the
 owner generates them with ``owner.generate_keys(plan)``, then ``owner.public()`` carries them.
 
-Example
--------
+Examples
+--------
 >>> from hetensor.he.keys import KeyPlan
 >>> plan = KeyPlan.rotations_of(1, -1) | KeyPlan.for_sum(5)
 >>> sorted(plan.rotations)

@@ -33,8 +33,8 @@ class EncryptedMatrix(Encrypted):
     Made by ``ctx.encrypt(A, layout="diagonal")``; supports ``@`` with a 1-D encrypted or
     plain vector, ``shape``, ``levels_left``, serialization and ``ctx.decrypt``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, hetensor as ht
     >>> ctx = ht.Context.ckks(depth=3, insecure=True)                      # doctest: +SKIP
     >>> A, x = np.eye(4) * 0.5, np.arange(4.0)

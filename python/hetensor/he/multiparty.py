@@ -33,8 +33,8 @@ bootstrapping (``IntMPBoot*``): all owners are online at every refresh round.
 This is cryptography, not transport: it needs no Dask. Every OpenFHE call is made by the
 encrypted layer's engine (ciphertext operations) and key module (key generation).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> from hetensor.he.multiparty import fuse, setup                   # doctest: +SKIP
 >>> joint, parties = setup(3, depth=4, rotations=[1], insecure=True)  # doctest: +SKIP
@@ -172,8 +172,8 @@ def setup(
     (Context, list of Party)
         The joint *public* context (no secret key anywhere) and the parties, party 0 leading.
 
-    Example
-    -------
+    Examples
+    --------
     >>> joint, parties = setup(3, depth=8, insecure=True)             # doctest: +SKIP
     >>> joint.role                                                     # doctest: +SKIP
     'public'
@@ -258,8 +258,8 @@ class ThresholdRefresh:
     rounds : int
         Refresh rounds run.
 
-    Example
-    -------
+    Examples
+    --------
     >>> joint, parties = setup(3, 7, rotations=plan, interactive_refresh=True)  # doctest: +SKIP
     >>> model = EncryptedLinearRegression(max_iter=20, refresh="client")        # doctest: +SKIP
     >>> model.fit(Xe, ye, refresh_client=ThresholdRefresh(joint, parties))      # doctest: +SKIP

@@ -14,8 +14,8 @@ The checksum, sizes, kind and fingerprint are checked before OpenFHE sees a payl
 corrupt, truncated or foreign bytes raise :class:`hetensor.errors.FormatError` or
 :class:`hetensor.errors.ContextMismatchError` instead of reaching OpenFHE's deserializer.
 
-Example
--------
+Examples
+--------
 >>> from hetensor.he.serialize import pack, unpack
 >>> blob = pack("note", b"\\x00" * 16, {"text": b"hello"})
 >>> unpack(blob, "note")[1]["text"]

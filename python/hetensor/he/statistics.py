@@ -42,8 +42,8 @@ class GramStatistics:
         Sum of the sample weights (``n_samples`` when unweighted); with weights ``S`` the
         statistics are ``[X, 1]^T S [X, 1]`` and ``[X, 1]^T S y``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> stats = model.statistics(X1e, y1e) + model.statistics(X2e, y2e)   # doctest: +SKIP
     >>> model.fit_statistics(stats)                                        # doctest: +SKIP
     """

@@ -27,8 +27,8 @@ kinds when imported: :mod:`~hetensor.io._arrays` (arrays, state dicts),
 :mod:`~hetensor.io._encrypted` (contexts, encrypted objects, secret keys). Importing this
 package imports neither h5py nor openfhe nor scikit-learn.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np, os, tempfile
 >>> import hetensor as ht
 >>> path = os.path.join(tempfile.mkdtemp(), "weights.h5")

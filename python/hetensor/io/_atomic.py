@@ -7,8 +7,8 @@ loss. If the writer raises, the temporary file is removed and the destination is
 A process killed outright (``SIGKILL``, power loss) may leave a ``.<name>.*.tmp`` file beside
 the destination, never a damaged destination.
 
-Example
--------
+Examples
+--------
 >>> import os, tempfile
 >>> from hetensor.io._atomic import atomic_path
 >>> d = tempfile.mkdtemp()

@@ -13,6 +13,7 @@ import sys
 from typing import Any
 
 from .. import _core
+from .._extras import require
 from ..errors import FormatError
 from ._atomic import atomic_path
 from ._registry import Entry, LoadOptions, entry_for, readers
@@ -36,12 +37,9 @@ def import_h5py() -> Any:
     ImportError
         h5py is not installed.
     """
-    try:
-        import h5py
-    except ImportError as err:  # pragma: no cover - the io extra is installed in tests
-        raise ImportError(
-            "hetensor.save/load need h5py: pip install 'hetensor[io]' (or pip install h5py)"
-        ) from err
+    require(["h5py"], what="hetensor.save/load")
+    import h5py
+
     return h5py
 
 
@@ -86,8 +84,8 @@ def save(path: str | os.PathLike[str], obj: Any) -> None:
     TypeError
         ``obj`` is of a type hetensor cannot store.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import hetensor as ht                                   # doctest: +SKIP
     >>> ht.save("ctx.h5", owner)            # public keys only  # doctest: +SKIP
     >>> ht.save("x.h5", owner.encrypt([1.0, 2.0]))              # doctest: +SKIP

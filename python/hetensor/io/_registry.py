@@ -160,8 +160,8 @@ def register(
     TypeError
         ``cls`` (or an item of the tuple) is neither a class nor a string.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> from hetensor import io
     >>> class Scaler:

@@ -1,7 +1,7 @@
 """Plaintext linear algebra on NumPy / SciPy inputs, computed by hetensor's C++ core.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import hetensor as ht
 >>> A = np.diag([3.0, -2.0, 1.0, 0.5])

@@ -156,8 +156,8 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
     batch_size_ : int
         Rows per step actually used (``solver="gd"``; ``n`` for the Gram solver).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np, hetensor as ht                                   # doctest: +SKIP
     >>> from hetensor.linear_model import EncryptedLinearRegression, encrypt_dataset
     >>> owner = ht.Context.ckks(depth=8, insecure=True)                      # doctest: +SKIP

@@ -34,8 +34,8 @@ def gram_descent(
     ``beta = 0`` is plain gradient descent). With ``fit_intercept`` a ones column is appended
     and not penalized, as in scikit-learn's Ridge.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
     >>> w = gram_descent(X, X @ [0.5, -0.25] + 0.1, max_iter=300, learning_rate=0.5)
@@ -117,8 +117,8 @@ class GramDescentRegression(Params, RegressorMixin, BaseEstimator):
     descent (:func:`gradient_descent`); parameters as in the
     encrypted estimator.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((100, 3))

@@ -7,8 +7,8 @@ parameter names follow PyTorch, so ``layer.load_state_dict(numpy.load("m.npz"))`
 ``torch.nn.LSTM`` / ``GRU`` / ``RNN`` state_dict saved with ``numpy.savez``. ``Conv2d`` and
 ``functional.conv2d`` / ``functional.dropout`` follow PyTorch's NCHW semantics.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import hetensor as ht
 >>> gru = ht.nn.GRU(4, 8, seed=0)

@@ -43,8 +43,8 @@ class Conv2d:
     grad_weight, grad_bias : numpy.ndarray or None
         Gradients from the last :meth:`backward` (overwritten by each call).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> conv = ht.nn.Conv2d(2, 4, kernel_size=3, padding="same", rng=0)

@@ -4,8 +4,8 @@ Layouts and semantics follow PyTorch (``torch.nn.functional.conv2d``) for convol
 TensorFlow (``tf.nn.dropout``'s ``noise_shape``) for dropout. The arithmetic runs in
 ``hetensor._core`` (C++; CUDA with ``device="cuda"`` on a CUDA build with a device).
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import hetensor as ht
 >>> F = ht.nn.functional
@@ -171,8 +171,8 @@ def conv2d(
     hetensor.errors.NonFiniteError
         NaN or infinity with ``check_finite=True``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> x = np.arange(16.0).reshape(1, 1, 4, 4)
@@ -237,8 +237,8 @@ def conv2d_backward(
     Conv2dGrads
         Named tuple ``(input, weight, bias)``.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> x = np.ones((1, 1, 3, 3)); w = np.ones((1, 1, 2, 2))
@@ -319,8 +319,8 @@ def dropout(
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
         ``x * mask`` in ``x``'s dtype (and the mask).
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> x = np.ones((2, 3, 2, 2), dtype=np.float32)

@@ -1,7 +1,7 @@
 """Signal-processing helpers: the FFT pseudo-inverse of a multi-channel 2-D convolution.
 
-Example
--------
+Examples
+--------
 >>> import numpy as np
 >>> import hetensor as ht
 >>> rng = np.random.default_rng(0)

@@ -238,8 +238,8 @@ def conv2d_pinv(
     concentrated near the borders and does not vanish with more precision. Use circular
     padding (or tapered borders) where exactness matters.
 
-    Example
-    -------
+    Examples
+    --------
     >>> import numpy as np
     >>> import hetensor as ht
     >>> rng = np.random.default_rng(0)

@@ -120,17 +120,13 @@ def _conv_rows(
     return rows
 
 
-@case(
-    "torch.conv2d.resnet", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",)
-)
+@case("torch.conv2d.resnet", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",))
 def bench_conv_resnet(cfg: BenchConfig) -> list[Row]:
     """N=8, C=64->64, 56x56, 3x3: Winograd F(2x2,3x3) on our side."""
     return _conv_rows("8x64->64x56x56", 8, 64, 64, 56, max(5, cfg.repeat // 2), not cfg.quick)
 
 
-@case(
-    "torch.conv2d.stem", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",)
-)
+@case("torch.conv2d.stem", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",))
 def bench_conv_stem(cfg: BenchConfig) -> list[Row]:
     """N=32, C=3->32, 224x224, 3x3: im2col + GEMM (few input channels)."""
     return _conv_rows("32x3->32x224x224", 32, 3, 32, 224, max(3, cfg.repeat // 4), False)

@@ -7,7 +7,10 @@
 #   make bench-native  build the C++ benchmark executable (build/bench/hetensor_bench) and run it
 #   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
 #   make docs        the documentation site (mkdocs build --strict) into site/
+#   make format      ruff format and clang-format over the sources (make lint checks them)
 #   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
+#   make stubs       pybind11-stubgen's stubs of hetensor._core in build/stubgen/, to compare
+#                    with the hand-edited python/hetensor/_core/*.pyi after a binding changes
 # Override the interpreter with PYTHON=/path/to/python3.10.
 
 SHELL := /bin/bash
@@ -17,6 +20,8 @@ EXTRAS ?= dev,datasets,plot,io,distributed,docs
 STAMP := $(VENV)/.hetensor-installed
 BUILD_INPUTS := Makefile pyproject.toml CMakeLists.txt $(shell find cpp cmake -type f 2>/dev/null)
 PYTEST_ARGS ?=
+PY_SOURCES := python tests examples scripts
+CPP_SOURCES = $(shell find cpp -name '*.cpp' -o -name '*.hpp' -o -name '*.h' -o -name '*.cu' -o -name '*.cuh')
 
 TORCH_VENV ?= .venv-torch
 TORCH_PY := $(TORCH_VENV)/bin/python
@@ -25,7 +30,7 @@ TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
 # into .venv (3.10), where pip would fetch a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch fixtures info lint wheel venv clean
+.PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch fixtures info lint stubs format format-check wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -89,11 +94,31 @@ docs: $(STAMP)
 info: $(STAMP)
 	$(VENV)/bin/hetensor info
 
-# ruff (with SLF001: no private member access outside he/) and the layering check (no private
-# module or name of hetensor.he imported outside it, no slot-level packing outside it)
+# ruff (with SLF001: no private member access outside he/), the layering check (no private
+# module or name of hetensor.he imported outside it, no slot-level packing outside it) and mypy
+# (configured in pyproject.toml: python/hetensor, every function annotated)
 lint: $(STAMP)
-	$(VENV)/bin/ruff check python tests examples scripts
+	$(VENV)/bin/ruff check $(PY_SOURCES)
 	$(PY) scripts/check_layers.py
+	$(VENV)/bin/mypy
+	$(MAKE) --no-print-directory format-check
+
+# One layout for all code: ruff format (Python) and clang-format (C++ and CUDA, .clang-format),
+# both pinned in the dev extra so every machine formats alike. `make lint` checks it.
+format: $(STAMP)
+	$(VENV)/bin/ruff format $(PY_SOURCES)
+	$(VENV)/bin/clang-format -i --style=file $(CPP_SOURCES)
+
+format-check: $(STAMP)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(VENV)/bin/clang-format --dry-run --Werror --style=file $(CPP_SOURCES)
+
+# Raw stubgen output; the committed stubs are edited from it (precise array dtypes, overloads
+# per dtype, TypedDicts for the info dicts) and tests/test_core_stub.py keeps them in step.
+stubs: $(STAMP)
+	rm -rf build/stubgen
+	$(VENV)/bin/pybind11-stubgen hetensor._core --numpy-array-use-type-var -o build/stubgen
+	@echo "compare: diff -r build/stubgen/hetensor/_core python/hetensor/_core"
 
 wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .

@@ -38,6 +38,32 @@ def test_lazy_names_and_dir(ht, he):
         _ = ht.nope
 
 
+def test_top_level_serves_every_public_he_name(ht, he):
+    import types
+
+    names = {n for n in he.__all__ if not isinstance(getattr(he, n), types.ModuleType)}
+    assert names == set(ht._HE_NAMES)
+    for name in names:
+        assert getattr(ht, name) is getattr(he, name)
+    assert ht.he is he
+
+
+def test_dir_is_the_public_api(ht, he):
+    listed = dir(ht)
+    assert set(listed) == {*ht.__all__, "distributed"}
+    assert listed == sorted(listed)
+    for name in ("Any", "annotations", "importlib", "scipy_openblas32", "TYPE_CHECKING"):
+        assert name not in listed
+    assert set(dir(he)) == set(he.__all__)
+    assert not any(n.startswith("_") and n != "__version__" for n in listed)
+
+
+def test_star_import_needs_no_extra(ht):
+    namespace: dict[str, object] = {}
+    exec("from hetensor import *", namespace)
+    assert "Context" in namespace and "matvec" in namespace and "distributed" not in namespace
+
+
 def test_errors_hierarchy(ht):
     e = ht.errors
     assert issubclass(e.DepthError, (e.HetensorError, ValueError))

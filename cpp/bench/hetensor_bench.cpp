@@ -29,8 +29,8 @@
 
 namespace {
 
-using std::int64_t;
 using hetensor::blas::gemm;
+using std::int64_t;
 
 struct Row {
   std::string name;
@@ -68,9 +68,8 @@ Row bench_gemm(int64_t n, int repeat, const char* precision) {
   const double s = median_seconds(
       [&] { gemm(false, false, n, n, n, T(1), a.data(), n, b.data(), n, T(0), c.data(), n); },
       repeat);
-  return {std::string(precision[5] == '3' ? "sgemm" : "dgemm") + " " + std::to_string(n) + "^3",
-          s, 2.0 * double(n) * double(n) * double(n), precision,
-          "\"n\": " + std::to_string(n)};
+  return {std::string(precision[5] == '3' ? "sgemm" : "dgemm") + " " + std::to_string(n) + "^3", s,
+          2.0 * double(n) * double(n) * double(n), precision, "\"n\": " + std::to_string(n)};
 }
 
 // Median time of power_iteration(k = 8) from the start block v0 (n x p) on `mm`.
@@ -103,11 +102,12 @@ Row bench_power_dense(int64_t n, int repeat) {
     hetensor::linalg::dense_matmat<double>(a.data(), n, v, p, w);  // as power_iteration(A)
   };
   const double s = time_power(n, p, mm, v0, repeat, r);
-  const double flops = double(r.iterations) * (2.0 * double(n) * double(n) * double(p) + 14.0 * double(n * p * p));
+  const double flops =
+      double(r.iterations) * (2.0 * double(n) * double(n) * double(p) + 14.0 * double(n * p * p));
   return {"power_iteration dense n=" + std::to_string(n) + " k=8", s, flops, "float64",
-          "\"n\": " + std::to_string(n) + ", \"k\": 8, \"block\": 16, \"iterations\": " +
-              std::to_string(r.iterations) + ", \"converged\": " +
-              (r.converged ? "true" : "false")};
+          "\"n\": " + std::to_string(n) +
+              ", \"k\": 8, \"block\": 16, \"iterations\": " + std::to_string(r.iterations) +
+              ", \"converged\": " + (r.converged ? "true" : "false")};
 }
 
 Row bench_power_sparse(int64_t n, int repeat) {
@@ -162,8 +162,7 @@ Row bench_power_sparse(int64_t n, int repeat) {
   const double nnz = double(data.size());
   // operator products plus classical Gram-Schmidt twice against the basis (<= m vectors)
   const double flops = double(r.matvecs) * 2.0 * nnz + double(r.steps) * 8.0 * double(n * basis);
-  return {"power_iteration sparse n=" + std::to_string(n) + " k=8 (lanczos)", s, flops,
-          "float64",
+  return {"power_iteration sparse n=" + std::to_string(n) + " k=8 (lanczos)", s, flops, "float64",
           "\"n\": " + std::to_string(n) + ", \"nnz\": " + std::to_string(data.size()) +
               ", \"k\": 8, \"basis\": " + std::to_string(basis) + ", \"steps\": " +
               std::to_string(r.steps) + ", \"matvecs\": " + std::to_string(r.matvecs) +
@@ -188,15 +187,16 @@ std::vector<Row> bench_recurrent(hetensor::nn::CellKind kind, const char* name, 
   const std::vector<CellWeights<float>> weights{
       {w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data(), nullptr}};
   const std::size_t bh = static_cast<std::size_t>(batch * hidden);
-  std::vector<float> out(static_cast<std::size_t>(steps) * bh), h_n(bh), c_n(bh), d_out(out.size(), 1.0f);
+  std::vector<float> out(static_cast<std::size_t>(steps) * bh), h_n(bh), c_n(bh),
+      d_out(out.size(), 1.0f);
   std::vector<float> d_x(x.size()), d_h0(bh), d_c0(bh), g_ih(w_ih.size()), g_hh(w_hh.size()),
       g_bi(b_ih.size()), g_bh(b_hh.size());
   const std::vector<CellGrads<float>> grads{
       {g_ih.data(), g_hh.data(), g_bi.data(), g_bh.data(), nullptr}};
   hetensor::nn::RecurrentTape<float> tape;
   auto forward = [&] {
-    hetensor::nn::recurrent_forward<float>(cfg, steps, batch, x.data(), nullptr, nullptr,
-                                           weights, out.data(), h_n.data(), c_n.data(), tape);
+    hetensor::nn::recurrent_forward<float>(cfg, steps, batch, x.data(), nullptr, nullptr, weights,
+                                           out.data(), h_n.data(), c_n.data(), tape);
   };
   const double t_f = median_seconds(forward, repeat);
   const double t_fb = median_seconds(
@@ -214,8 +214,8 @@ std::vector<Row> bench_recurrent(hetensor::nn::CellKind kind, const char* name, 
   std::ostringstream shape;
   shape << " (" << steps << "," << batch << "," << in << "," << hidden << ") float32";
   return {{std::string(name) + " forward" + shape.str(), t_f, f_flops, "float32", ex.str()},
-          {std::string(name) + " forward+backward" + shape.str(), t_fb, 3.0 * f_flops,
-           "float32", ex.str()}};
+          {std::string(name) + " forward+backward" + shape.str(), t_fb, 3.0 * f_flops, "float32",
+           ex.str()}};
 }
 
 std::string json_escape(const std::string& s) {

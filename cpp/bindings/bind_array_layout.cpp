@@ -24,7 +24,9 @@ using IndexArray = py::array_t<std::int64_t, py::array::c_style | py::array::for
 py::tuple as_tuple(const std::vector<std::int64_t>& v) { return py::cast(v).cast<py::tuple>(); }
 
 std::string repr(const ArrayLayout& l) {
-  auto t = [](const std::vector<std::int64_t>& v) { return py::repr(as_tuple(v)).cast<std::string>(); };
+  auto t = [](const std::vector<std::int64_t>& v) {
+    return py::repr(as_tuple(v)).cast<std::string>();
+  };
   return "ArrayLayout(shape=" + t(l.shape) + ", pads=" + t(l.pads) + ", strides=" + t(l.strides) +
          ", period=" + std::to_string(l.period) + ", slots=" + std::to_string(l.slots) +
          ", chunk_rows=" + std::to_string(l.chunk_rows) +
@@ -32,8 +34,8 @@ std::string repr(const ArrayLayout& l) {
 }
 
 ArrayLayout make_layout(std::vector<std::int64_t> shape, std::vector<std::int64_t> pads,
-                        std::vector<std::int64_t> strides, std::int64_t period,
-                        std::int64_t slots, std::int64_t chunk_rows, std::int64_t n_chunks) {
+                        std::vector<std::int64_t> strides, std::int64_t period, std::int64_t slots,
+                        std::int64_t chunk_rows, std::int64_t n_chunks) {
   ArrayLayout l;
   l.shape = std::move(shape);
   l.pads = std::move(pads);
@@ -79,11 +81,10 @@ larger than one ciphertext are split along axis 0 into ``n_chunks`` ciphertexts 
                                   l.n_chunks);
           },
           [](const py::tuple& t) {
-            return make_layout(t[0].cast<std::vector<std::int64_t>>(),
-                               t[1].cast<std::vector<std::int64_t>>(),
-                               t[2].cast<std::vector<std::int64_t>>(), t[3].cast<std::int64_t>(),
-                               t[4].cast<std::int64_t>(), t[5].cast<std::int64_t>(),
-                               t[6].cast<std::int64_t>());
+            return make_layout(
+                t[0].cast<std::vector<std::int64_t>>(), t[1].cast<std::vector<std::int64_t>>(),
+                t[2].cast<std::vector<std::int64_t>>(), t[3].cast<std::int64_t>(),
+                t[4].cast<std::int64_t>(), t[5].cast<std::int64_t>(), t[6].cast<std::int64_t>());
           }));
 
   p.def("plan_array", &packing::plan_array, py::arg("shape"), py::arg("slots"), R"doc(
@@ -206,8 +207,9 @@ len(giant_steps)`` rotations instead of ``n``.
                ", giant=" + std::to_string(b.giant) + ", slots=" + std::to_string(b.slots) + ")";
       });
 
-  p.def("plan_bsgs", &packing::plan_bsgs, py::arg("n"), py::arg("slots"),
-        R"doc(BSGS plan for an ``n x n`` matrix (padded to a power of two); needs 2n^2 <= slots.)doc");
+  p.def(
+      "plan_bsgs", &packing::plan_bsgs, py::arg("n"), py::arg("slots"),
+      R"doc(BSGS plan for an ``n x n`` matrix (padded to a power of two); needs 2n^2 <= slots.)doc");
 
   p.def(
       "encode_diagonals",

@@ -70,8 +70,8 @@ conv::Conv2dParams make_params(const py::array& x, const py::array& w, std::arra
   p.dil_w = dilation[1];
   p.groups = groups;
   if (groups >= 1 && w.shape(1) * groups != p.c_in) {
-    throw std::invalid_argument("weight of shape " + shape_str(w) + " with groups=" +
-                                std::to_string(groups) + " expects input with " +
+    throw std::invalid_argument("weight of shape " + shape_str(w) +
+                                " with groups=" + std::to_string(groups) + " expects input with " +
                                 std::to_string(w.shape(1) * groups) +
                                 " channels, but got input of shape " + shape_str(x));
   }
@@ -96,7 +96,8 @@ Target parse_target(const std::string& algorithm, const std::string& device) {
     throw std::runtime_error("device='cuda' requested but this build has no CUDA kernels");
 #endif
   }
-  if (device != "cpu") throw std::invalid_argument("device must be 'cpu' or 'cuda', got '" + device + "'");
+  if (device != "cpu")
+    throw std::invalid_argument("device must be 'cpu' or 'cuda', got '" + device + "'");
   if (algorithm == "auto") return t;
   if (algorithm == "gemm") {
     t.algo = conv::Algorithm::gemm;
@@ -122,8 +123,8 @@ py::array forward_typed(const py::array& x_in, const py::array& w_in,
   if (b_in) {
     b = Array<T>::ensure(*b_in);
     if (b.ndim() != 1 || b.shape(0) != p.c_out) {
-      throw std::invalid_argument("bias must have shape (" + std::to_string(p.c_out) +
-                                  ",), got " + shape_str(b));
+      throw std::invalid_argument("bias must have shape (" + std::to_string(p.c_out) + ",), got " +
+                                  shape_str(b));
     }
     bias = b.data();
   }
@@ -157,12 +158,11 @@ py::tuple backward_typed(const py::array& x_in, const py::array& w_in, const py:
   auto x = Array<T>::ensure(x_in);
   auto w = Array<T>::ensure(w_in);
   auto gy = Array<T>::ensure(gy_in);
-  if (gy.ndim() != 4 || gy.shape(0) != p.n || gy.shape(1) != p.c_out ||
-      gy.shape(2) != p.out_h() || gy.shape(3) != p.out_w()) {
-    throw std::invalid_argument("grad_output must have the output's shape (" +
-                                std::to_string(p.n) + ", " + std::to_string(p.c_out) + ", " +
-                                std::to_string(p.out_h()) + ", " + std::to_string(p.out_w()) +
-                                "), got " + shape_str(gy));
+  if (gy.ndim() != 4 || gy.shape(0) != p.n || gy.shape(1) != p.c_out || gy.shape(2) != p.out_h() ||
+      gy.shape(3) != p.out_w()) {
+    throw std::invalid_argument("grad_output must have the output's shape (" + std::to_string(p.n) +
+                                ", " + std::to_string(p.c_out) + ", " + std::to_string(p.out_h()) +
+                                ", " + std::to_string(p.out_w()) + "), got " + shape_str(gy));
   }
   py::object gx = py::none(), gw = py::none(), gb = py::none();
   T* gxp = nullptr;
@@ -221,8 +221,7 @@ py::array gemm_typed(const py::array& a_in, const py::array& b_in) {
   require_ndim(a, 2, "a");
   require_ndim(b, 2, "b");
   if (a.shape(1) != b.shape(0)) {
-    throw std::invalid_argument("shapes " + shape_str(a) + " and " + shape_str(b) +
-                                " not aligned");
+    throw std::invalid_argument("shapes " + shape_str(a) + " and " + shape_str(b) + " not aligned");
   }
   const i64 m = a.shape(0), k = a.shape(1), n = b.shape(1);
   Array<T> c({m, n});
@@ -317,7 +316,8 @@ py::array per_frequency_typed(const py::array& mats_in, const py::array& x_in, i
 }  // namespace
 
 void register_conv(py::module_& m) {
-  py::module_ c = m.def_submodule("conv", "2-D convolution kernels and FFT pseudo-inverse helpers.");
+  py::module_ c =
+      m.def_submodule("conv", "2-D convolution kernels and FFT pseudo-inverse helpers.");
 
   c.def(
       "conv2d_forward",

@@ -33,8 +33,8 @@ py::tuple run_power_iteration(std::int64_t n, const Array<T>& v0, std::int64_t k
   }
   const std::int64_t p = v0.shape(1);
   if (k < 1 || k > p) {
-    throw std::invalid_argument("k=" + std::to_string(k) + " must be in [1, " +
-                                std::to_string(p) + "] (the block size)");
+    throw std::invalid_argument("k=" + std::to_string(k) + " must be in [1, " + std::to_string(p) +
+                                "] (the block size)");
   }
   Array<T> v({n, p});  // private copy: the kernel overwrites its start block
   std::copy(v0.data(), v0.data() + n * p, v.mutable_data());
@@ -68,8 +68,8 @@ py::tuple run_lanczos(std::int64_t n, const Array<T>& v0, std::int64_t k, std::i
                                 " does not match an operator of order " + std::to_string(n));
   }
   if (k < 1 || k > n) {
-    throw std::invalid_argument("k=" + std::to_string(k) + " must be in [1, " +
-                                std::to_string(n) + "]");
+    throw std::invalid_argument("k=" + std::to_string(k) + " must be in [1, " + std::to_string(n) +
+                                "]");
   }
   Array<T> eigvals(k);
   Array<T> eigvecs({n, k});
@@ -158,8 +158,8 @@ linalg::CsrView<T, I> checked_csr(const Array<I>& indptr, const Array<I>& indice
                                 " entries, got shape " + shape_str(indptr));
   }
   if (indices.ndim() != 1 || data.ndim() != 1 || indices.shape(0) != data.shape(0)) {
-    throw std::invalid_argument("indices " + shape_str(indices) + " and data " +
-                                shape_str(data) + " must be 1-D of equal length");
+    throw std::invalid_argument("indices " + shape_str(indices) + " and data " + shape_str(data) +
+                                " must be 1-D of equal length");
   }
   linalg::CsrView<T, I> a{n, n, indptr.data(), indices.data(), data.data()};
   if (static_cast<std::int64_t>(a.indptr[n]) != data.shape(0) || a.indptr[0] != 0) {
@@ -209,8 +209,8 @@ degree-m filters (needs p > k). ``info["matmats"]`` counts block products.
         const std::int64_t n = a.shape(0);
         return run_lanczos<T>(n, v0, k, m, tol, max_iter, seed, dense_op(a.data(), n));
       },
-      py::arg("a"), py::arg("v0"), py::arg("k"), py::arg("m"), py::arg("tol"),
-      py::arg("max_iter"), py::arg("check_symmetric") = true, py::arg("seed") = 0, R"doc(
+      py::arg("a"), py::arg("v0"), py::arg("k"), py::arg("m"), py::arg("tol"), py::arg("max_iter"),
+      py::arg("check_symmetric") = true, py::arg("seed") = 0, R"doc(
 Thick-restart Lanczos (full reorthogonalisation, basis of at most ``m`` vectors) on a dense
 symmetric matrix from the start vector ``v0`` (n,); ``max_iter`` bounds the Lanczos steps,
 ``seed`` the random vectors it injects. Same returns and checks as ``power_iteration_dense``;
@@ -220,9 +220,9 @@ final residual check, ``info["max_change"]`` is the largest relative Ritz residu
 
   auto csr = [](auto index_tag) {
     using I = decltype(index_tag);
-    return [](const Array<I>& indptr, const Array<I>& indices, const Array<T>& data,
-              std::int64_t n, const Array<T>& v0, std::int64_t k, double tol,
-              std::int64_t max_iter, bool check_symmetric, std::int64_t filter_degree) {
+    return [](const Array<I>& indptr, const Array<I>& indices, const Array<T>& data, std::int64_t n,
+              const Array<T>& v0, std::int64_t k, double tol, std::int64_t max_iter,
+              bool check_symmetric, std::int64_t filter_degree) {
       const auto a = checked_csr<I, T>(indptr, indices, data, n, check_symmetric);
       const std::int64_t p = v0.ndim() == 2 ? v0.shape(1) : 0;
       linalg::MatMat<T> mm = [a, p](const T* v, T* w) { linalg::csr_matmat<T, I>(a, v, p, w); };
@@ -231,9 +231,9 @@ final residual check, ``info["max_change"]`` is the largest relative Ritz residu
   };
   auto csr_lanczos = [](auto index_tag) {
     using I = decltype(index_tag);
-    return [](const Array<I>& indptr, const Array<I>& indices, const Array<T>& data,
-              std::int64_t n, const Array<T>& v0, std::int64_t k, std::int64_t m, double tol,
-              std::int64_t max_iter, bool check_symmetric, std::uint64_t seed) {
+    return [](const Array<I>& indptr, const Array<I>& indices, const Array<T>& data, std::int64_t n,
+              const Array<T>& v0, std::int64_t k, std::int64_t m, double tol, std::int64_t max_iter,
+              bool check_symmetric, std::uint64_t seed) {
       const auto a = checked_csr<I, T>(indptr, indices, data, n, check_symmetric);
       linalg::BlockOp<T> op = [a](const T* v, std::int64_t p, T* w) {
         linalg::csr_matmat<T, I>(a, v, p, w);
@@ -269,8 +269,8 @@ sparse matrix-vector products. Same returns as ``lanczos_dense``.
 
   l.def(
       "power_iteration_operator",
-      [](const py::function& matmat, std::int64_t n, const Array<T>& v0, std::int64_t k,
-         double tol, std::int64_t max_iter, std::int64_t filter_degree) {
+      [](const py::function& matmat, std::int64_t n, const Array<T>& v0, std::int64_t k, double tol,
+         std::int64_t max_iter, std::int64_t filter_degree) {
         const std::int64_t p = v0.ndim() == 2 ? v0.shape(1) : 0;
         return run_power_iteration<T>(n, v0, k, tol, max_iter,
                                       fixed_width(python_op<T>(matmat, n), p), filter_degree);
@@ -302,8 +302,7 @@ symmetry is checked on the Gram-Schmidt coefficients. Same returns as ``lanczos_
         const std::int64_t n_rows = indptr.ndim() == 1 ? indptr.shape(0) - 1 : -1;
         if (n_rows < 0 || x.ndim() != 2 || x.shape(0) != n_cols) {
           throw std::invalid_argument("csr_matmat: bad shapes, indptr " + shape_str(indptr) +
-                                      ", x " + shape_str(x) + ", n_cols " +
-                                      std::to_string(n_cols));
+                                      ", x " + shape_str(x) + ", n_cols " + std::to_string(n_cols));
         }
         linalg::CsrView<T, std::int64_t> a{n_rows, n_cols, indptr.data(), indices.data(),
                                            data.data()};

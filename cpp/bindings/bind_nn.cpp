@@ -31,7 +31,8 @@ std::string shape_of(const std::vector<std::int64_t>& dims) {
 }
 
 template <typename T>
-void check_shape(const Array<T>& a, const std::vector<std::int64_t>& want, const std::string& name) {
+void check_shape(const Array<T>& a, const std::vector<std::int64_t>& want,
+                 const std::string& name) {
   bool ok = a.ndim() == static_cast<py::ssize_t>(want.size());
   for (std::size_t i = 0; ok && i < want.size(); ++i) ok = a.shape(i) == want[i];
   if (!ok) {
@@ -178,8 +179,8 @@ Saved activations of one recurrent forward pass, consumed by ``recurrent_backwar
         cfg.validate();
         if (x.ndim() != 3 || x.shape(2) != input_size || x.shape(0) < 1 || x.shape(1) < 1) {
           throw std::invalid_argument("input has shape " + shape_str(x) +
-                                      ", expected (seq_len, batch, " +
-                                      std::to_string(input_size) + ") with seq_len, batch >= 1");
+                                      ", expected (seq_len, batch, " + std::to_string(input_size) +
+                                      ") with seq_len, batch >= 1");
         }
         const std::int64_t steps = x.shape(0), batch = x.shape(1);
         const std::int64_t states = num_layers * cfg.num_directions;
@@ -263,8 +264,8 @@ layer and direction in PyTorch ``state_dict`` order (``weight_ih``, ``weight_hh`
         }
         return py::make_tuple(d_x, d_h0, d_c0, grad_list);
       },
-      py::arg("tape"), py::arg("x"), py::arg("params"), py::arg("grad_output"),
-      py::arg("grad_h_n"), py::arg("grad_c_n"), R"doc(
+      py::arg("tape"), py::arg("x"), py::arg("params"), py::arg("grad_output"), py::arg("grad_h_n"),
+      py::arg("grad_c_n"), R"doc(
 Backpropagation through time for the forward pass that made ``tape`` (once per tape).
 
 ``grad_output`` (T, B, D*H); ``grad_h_n``/``grad_c_n`` (L*D, B, H) or None for zeros.

@@ -18,8 +18,8 @@ namespace {
 using DoubleArray = py::array_t<double, py::array::c_style | py::array::forcecast>;
 
 std::string repr(const packing::VectorLayout& l) {
-  return "VectorLayout(length=" + std::to_string(l.length) + ", period=" +
-         std::to_string(l.period) + ", copies=" + std::to_string(l.copies) +
+  return "VectorLayout(length=" + std::to_string(l.length) +
+         ", period=" + std::to_string(l.period) + ", copies=" + std::to_string(l.copies) +
          ", slots=" + std::to_string(l.slots) + ")";
 }
 
@@ -98,8 +98,7 @@ VectorLayout(length=5, period=8, copies=2, slots=16)
         const double* src = vector_data(values, "values");
         if (values.shape(0) != layout.length) {
           throw std::invalid_argument("values has " + std::to_string(values.shape(0)) +
-                                      " elements, layout expects " +
-                                      std::to_string(layout.length));
+                                      " elements, layout expects " + std::to_string(layout.length));
         }
         DoubleArray out(layout.slots);
         double* dst = out.mutable_data();

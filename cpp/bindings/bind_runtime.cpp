@@ -49,7 +49,8 @@ supports unless capped by set_simd_isa_cap.)doc");
       R"doc(Caps simd_isa() at `isa` ("avx512" lifts the cap), so tests can run the narrower
 kernels on a wider CPU. Applies to kernels started afterwards.)doc");
 
-  py::module_ cuda = m.def_submodule("cuda", "CUDA runtime queries (0 devices without a CUDA build).");
+  py::module_ cuda =
+      m.def_submodule("cuda", "CUDA runtime queries (0 devices without a CUDA build).");
   cuda.def(
       "device_count",
       []() {

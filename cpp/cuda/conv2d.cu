@@ -21,8 +21,7 @@ using namespace conv::tile;  // NOLINT: source file, tile vocabulary
 
 void check(cudaError_t err, const char* what) {
   if (err != cudaSuccess) {
-    throw std::runtime_error(std::string("CUDA error in ") + what + ": " +
-                             cudaGetErrorString(err));
+    throw std::runtime_error(std::string("CUDA error in ") + what + ": " + cudaGetErrorString(err));
   }
 }
 
@@ -138,7 +137,8 @@ __global__ void grad_weight_kernel(Geom g, const T* __restrict__ x, const T* __r
       stage_input_patch(plane, g, oh0, ow0, patch, tid, kThreads);
       __syncthreads();
       const i64 oh = oh0 + ty, ow = ow0 + tx;
-      if (oh < g.oh && ow < g.ow) grad_weight_point(patch, g, gplane[oh * g.ow + ow], ty, tx, q0, nq, acc);
+      if (oh < g.oh && ow < g.ow)
+        grad_weight_point(patch, g, gplane[oh * g.ow + ow], ty, tx, q0, nq, acc);
     }
   }
   for (int j = 0; j < nq; ++j) {
@@ -170,7 +170,8 @@ __global__ void grad_bias_kernel(Geom g, const T* __restrict__ gy, T* __restrict
 
 void check_grid(i64 y, i64 z, std::size_t shared_bytes) {
   if (y > 65535 || z > 65535) {
-    throw std::invalid_argument("conv2d on CUDA: batch or channel count exceeds the grid limit 65535");
+    throw std::invalid_argument(
+        "conv2d on CUDA: batch or channel count exceeds the grid limit 65535");
   }
   if (shared_bytes > 48 * 1024) {
     throw std::invalid_argument(
@@ -193,7 +194,8 @@ void conv2d_forward(const conv::Conv2dParams& p, const T* x, const T* w, const T
   const Geom g = conv::tile::to_geom(p);
   const i64 tiles_w = ceil_div(g.ow, kTileW), tiles = ceil_div(g.oh, kTileH) * tiles_w;
   const i64 kblocks = ceil_div(p.cout_g(), kTileK);
-  const std::size_t shared = static_cast<std::size_t>(fwd_patch_h(g) * fwd_patch_w(g) + kTileK * p.kh * p.kw) * sizeof(T);
+  const std::size_t shared =
+      static_cast<std::size_t>(fwd_patch_h(g) * fwd_patch_w(g) + kTileK * p.kh * p.kw) * sizeof(T);
   check_grid(p.groups * kblocks, p.n, shared);
   DeviceBuffer<T> dx(p.n * p.c_in * p.h * p.w), dw(p.c_out * p.cin_g() * p.kh * p.kw);
   DeviceBuffer<T> db(bias ? p.c_out : 0), dy(p.n * p.c_out * g.oh * g.ow);
@@ -203,14 +205,14 @@ void conv2d_forward(const conv::Conv2dParams& p, const T* x, const T* w, const T
   const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(p.groups * kblocks),
                   static_cast<unsigned>(p.n));
   forward_kernel<T><<<grid, kThreads, shared>>>(g, dx.get(), dw.get(), bias ? db.get() : nullptr,
-                                                 dy.get(), tiles_w, kblocks);
+                                                dy.get(), tiles_w, kblocks);
   launched("conv2d forward kernel");
   dy.download(y);
 }
 
 template <typename T>
-void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx,
-                     T* gw, T* gb) {
+void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                     T* gb) {
   p.validate();
   const Geom g = conv::tile::to_geom(p);
   const i64 taps = p.kh * p.kw, wsize = p.c_out * p.cin_g() * taps;
@@ -226,7 +228,8 @@ void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const 
     DeviceBuffer<T> dw(wsize), dgx(p.n * p.c_in * p.h * p.w);
     dw.upload(w);
     const i64 tiles_w = ceil_div(p.w, kTileW), tiles = ceil_div(p.h, kTileH) * tiles_w;
-    const std::size_t shared = static_cast<std::size_t>(bwd_patch_h(g) * bwd_patch_w(g) + taps) * sizeof(T);
+    const std::size_t shared =
+        static_cast<std::size_t>(bwd_patch_h(g) * bwd_patch_w(g) + taps) * sizeof(T);
     check_grid(p.c_in, p.n, shared);
     const dim3 grid(static_cast<unsigned>(tiles), static_cast<unsigned>(p.c_in),
                     static_cast<unsigned>(p.n));
@@ -238,13 +241,13 @@ void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const 
     DeviceBuffer<T> dx(p.n * p.c_in * p.h * p.w), dgw(wsize);
     dx.upload(x);
     const i64 qblocks = ceil_div(taps, kTileQ);
-    const std::size_t shared = static_cast<std::size_t>(fwd_patch_h(g) * fwd_patch_w(g) + kThreads) * sizeof(T);
+    const std::size_t shared =
+        static_cast<std::size_t>(fwd_patch_h(g) * fwd_patch_w(g) + kThreads) * sizeof(T);
     check_grid(p.cin_g(), p.c_out, shared);
     const dim3 grid(static_cast<unsigned>(qblocks), static_cast<unsigned>(p.cin_g()),
                     static_cast<unsigned>(p.c_out));
-    grad_weight_kernel<T><<<grid, kThreads, shared>>>(g, dx.get(), dgy.get(), dgw.get(),
-                                                      ceil_div(g.oh, kTileH), ceil_div(g.ow, kTileW),
-                                                      qblocks);
+    grad_weight_kernel<T><<<grid, kThreads, shared>>>(
+        g, dx.get(), dgy.get(), dgw.get(), ceil_div(g.oh, kTileH), ceil_div(g.ow, kTileW), qblocks);
     launched("conv2d weight-gradient kernel");
     dgw.download(gw);
   }

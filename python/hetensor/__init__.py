@@ -17,7 +17,7 @@ array([0.25  , 0.0625])
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 try:  # load OpenBLAS (scipy-openblas32) into the process before the extension needs it
     import scipy_openblas32  # noqa: F401
@@ -36,28 +36,42 @@ from .io import load, save, save_secret_key
 
 __version__: str = _core.__version__
 
-# Names served lazily from hetensor.he (needs openfhe).
+# Names served lazily from hetensor.he (needs openfhe): every public name of hetensor.he but
+# its submodules (tests/test_init.py keeps the two lists equal).
 _HE_NAMES = (
+    "CKKSParameters",
     "Ciphertext",
     "Context",
+    "Encrypted",
     "EncryptedArray",
+    "EncryptedDataset",
     "EncryptedMatrix",
+    "GramStatistics",
     "KeyPlan",
+    "chebyshev",
+    "chebyshev_depth",
     "concatenate",
     "dot",
     "matmul",
+    "matvec",
     "mean",
+    "openfhe_version",
     "polyval",
+    "reshape",
     "stack",
     "sum",
     "transpose",
 )
 
+if TYPE_CHECKING:  # what the lazy names are, for type checkers and IDEs
+    from . import distributed, he  # noqa: F401
+    from .he import *  # noqa: F403
+
 __all__ = [
     "__version__",
     "cuda",
-    "distributed",
     "errors",
+    "he",
     "info",
     "io",
     "linalg",
@@ -80,7 +94,9 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public API only (not the modules and names this file imports for itself); it
+    includes ``distributed``, which ``__all__`` leaves out because it needs an extra."""
+    return sorted([*__all__, "distributed"])
 
 
 def info() -> dict[str, Any]:

@@ -47,8 +47,8 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     from ._info import build_info
 
     skipped = bench.load_cases()
-    for mod, why in skipped.items():
-        print(f"skipped {mod}: {why}", file=sys.stderr)
+    for mod, reason in skipped.items():
+        print(f"skipped {mod}: {reason}", file=sys.stderr)
     if args.list:
         for c in bench.select():
             why = c.unavailable()

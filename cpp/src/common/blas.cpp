@@ -16,8 +16,8 @@ namespace {
 
 blasint checked(std::int64_t v, const char* what) {
   if (v < 0 || v > std::numeric_limits<blasint>::max()) {
-    throw std::length_error(std::string("BLAS dimension ") + what + " out of range: " +
-                            std::to_string(v));
+    throw std::length_error(std::string("BLAS dimension ") + what +
+                            " out of range: " + std::to_string(v));
   }
   return static_cast<blasint>(v);
 }
@@ -53,24 +53,24 @@ ScopedSingleThread::~ScopedSingleThread() {
   }
 }
 
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-          float beta, float* c, std::int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+          const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+          std::int64_t ldc) {
   scipy_cblas_sgemm(CblasRowMajor, op(trans_a), op(trans_b), checked(m, "m"), checked(n, "n"),
-                    checked(k, "k"), alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), beta,
-                    c, checked(ldc, "ldc"));
+                    checked(k, "k"), alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), beta, c,
+                    checked(ldc, "ldc"));
 }
 
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-          double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
-          double beta, double* c, std::int64_t ldc) {
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
+          const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+          double* c, std::int64_t ldc) {
   scipy_cblas_dgemm(CblasRowMajor, op(trans_a), op(trans_b), checked(m, "m"), checked(n, "n"),
-                    checked(k, "k"), alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), beta,
-                    c, checked(ldc, "ldc"));
+                    checked(k, "k"), alpha, a, checked(lda, "lda"), b, checked(ldb, "ldb"), beta, c,
+                    checked(ldc, "ldc"));
 }
 
-void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a,
-          std::int64_t lda, const float* x, float beta, float* y) {
+void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a, std::int64_t lda,
+          const float* x, float beta, float* y) {
   scipy_cblas_sgemv(CblasRowMajor, op(trans), checked(m, "m"), checked(n, "n"), alpha, a,
                     checked(lda, "lda"), x, 1, beta, y, 1);
 }
@@ -108,8 +108,8 @@ lapack_int gesdd(char jobz, std::int64_t m, std::int64_t n, std::complex<float>*
   const lapack_int mi = checked(m, "m"), ni = checked(n, "n"), k = std::min(mi, ni);
   // std::complex and LAPACK's C complex type share their layout (real, imaginary).
   auto c = [](std::complex<float>* p) { return reinterpret_cast<lapack_complex_float*>(p); };
-  return scipy_LAPACKE_cgesdd_work(LAPACK_COL_MAJOR, jobz, mi, ni, c(a), mi, s, c(u), mi, c(vh), k, c(work),
-                                   static_cast<lapack_int>(lwork), rwork, iwork);
+  return scipy_LAPACKE_cgesdd_work(LAPACK_COL_MAJOR, jobz, mi, ni, c(a), mi, s, c(u), mi, c(vh), k,
+                                   c(work), static_cast<lapack_int>(lwork), rwork, iwork);
 }
 
 lapack_int gesdd(char jobz, std::int64_t m, std::int64_t n, std::complex<double>* a, double* s,
@@ -118,14 +118,14 @@ lapack_int gesdd(char jobz, std::int64_t m, std::int64_t n, std::complex<double>
   const lapack_int mi = checked(m, "m"), ni = checked(n, "n"), k = std::min(mi, ni);
   // std::complex and LAPACK's C complex type share their layout (real, imaginary).
   auto c = [](std::complex<double>* p) { return reinterpret_cast<lapack_complex_double*>(p); };
-  return scipy_LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, jobz, mi, ni, c(a), mi, s, c(u), mi, c(vh), k, c(work),
-                                   static_cast<lapack_int>(lwork), rwork, iwork);
+  return scipy_LAPACKE_zgesdd_work(LAPACK_COL_MAJOR, jobz, mi, ni, c(a), mi, s, c(u), mi, c(vh), k,
+                                   c(work), static_cast<lapack_int>(lwork), rwork, iwork);
 }
 
 void check_lapack(lapack_int info, const char* routine) {
   if (info != 0) {
-    throw std::runtime_error(std::string("LAPACK ") + routine + " failed (info=" +
-                             std::to_string(info) + ")");
+    throw std::runtime_error(std::string("LAPACK ") + routine +
+                             " failed (info=" + std::to_string(info) + ")");
   }
 }
 
@@ -136,8 +136,8 @@ ComplexSvd<R>::ComplexSvd(std::int64_t m, std::int64_t n, bool vectors)
     : m_(m), n_(n), vectors_(vectors) {
   if (m < 1 || n < 1) throw std::invalid_argument("SVD needs a non-empty matrix");
   const std::int64_t k = std::min(m, n), big = std::max(m, n);
-  rwork_.resize(static_cast<std::size_t>(std::max<std::int64_t>(
-      k * std::max<std::int64_t>(5 * k + 7, 2 * big + 2 * k + 1), 1)));
+  rwork_.resize(static_cast<std::size_t>(
+      std::max<std::int64_t>(k * std::max<std::int64_t>(5 * k + 7, 2 * big + 2 * k + 1), 1)));
   iwork_.resize(static_cast<std::size_t>(8 * k));
   std::complex<R> query;
   std::vector<std::complex<R>> dummy(static_cast<std::size_t>(m * n + m * k + k * n));
@@ -183,19 +183,17 @@ lapack_int getrf(std::int64_t n, std::complex<double>* a, int* ipiv) {
 lapack_int getri(std::int64_t n, std::complex<float>* a, const int* ipiv, std::complex<float>* work,
                  std::int64_t lwork) {
   const lapack_int ni = checked(n, "n");
-  return scipy_LAPACKE_cgetri_work(LAPACK_COL_MAJOR, ni,
-                                   reinterpret_cast<lapack_complex_float*>(a), ni, ipiv,
-                                   reinterpret_cast<lapack_complex_float*>(work),
+  return scipy_LAPACKE_cgetri_work(LAPACK_COL_MAJOR, ni, reinterpret_cast<lapack_complex_float*>(a),
+                                   ni, ipiv, reinterpret_cast<lapack_complex_float*>(work),
                                    static_cast<lapack_int>(lwork));
 }
 
 lapack_int getri(std::int64_t n, std::complex<double>* a, const int* ipiv,
                  std::complex<double>* work, std::int64_t lwork) {
   const lapack_int ni = checked(n, "n");
-  return scipy_LAPACKE_zgetri_work(LAPACK_COL_MAJOR, ni,
-                                   reinterpret_cast<lapack_complex_double*>(a), ni, ipiv,
-                                   reinterpret_cast<lapack_complex_double*>(work),
-                                   static_cast<lapack_int>(lwork));
+  return scipy_LAPACKE_zgetri_work(
+      LAPACK_COL_MAJOR, ni, reinterpret_cast<lapack_complex_double*>(a), ni, ipiv,
+      reinterpret_cast<lapack_complex_double*>(work), static_cast<lapack_int>(lwork));
 }
 
 }  // namespace
@@ -223,15 +221,15 @@ bool ComplexInverse<R>::operator()(std::complex<R>* a) {
 template class ComplexInverse<float>;
 template class ComplexInverse<double>;
 void syev(std::int64_t n, float* a, std::int64_t lda, float* w) {
-  check_lapack(scipy_LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a,
-                                    checked(lda, "lda"), w),
-               "ssyevd");
+  check_lapack(
+      scipy_LAPACKE_ssyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a, checked(lda, "lda"), w),
+      "ssyevd");
 }
 
 void syev(std::int64_t n, double* a, std::int64_t lda, double* w) {
-  check_lapack(scipy_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a,
-                                    checked(lda, "lda"), w),
-               "dsyevd");
+  check_lapack(
+      scipy_LAPACKE_dsyevd(LAPACK_ROW_MAJOR, 'V', 'U', checked(n, "n"), a, checked(lda, "lda"), w),
+      "dsyevd");
 }
 
 void householder_q(std::int64_t m, std::int64_t n, float* a, std::int64_t lda) {

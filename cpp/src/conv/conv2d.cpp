@@ -111,8 +111,7 @@ void add_bias_rows(T* y, i64 rows, i64 cols, i64 ld, const T* bias) {
 }
 
 template <typename T>
-void forward_gemm(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y,
-                  int threads) {
+void forward_gemm(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y, int threads) {
   const i64 hw_out = p.out_h() * p.out_w(), hw_in = p.h * p.w;
   const i64 cg = p.cin_g(), kg = p.cout_g(), ckk = cg * p.kh * p.kw;
   const i64 nb = column_block<T>(p);
@@ -171,8 +170,8 @@ void winograd_weights(const Conv2dParams& p, const T* w, T* u) {
 // point xi of tile tx goes to v[xi * xs + tx]. t (16 x tw) holds the row transforms: two plain
 // loops over tx that the compiler vectorizes.
 template <typename T>
-HETENSOR_INLINE void winograd_input_row_impl(const T* __restrict r, i64 L, i64 tw,
-                                             T* __restrict v, i64 xs, T* __restrict t) {
+HETENSOR_INLINE void winograd_input_row_impl(const T* __restrict r, i64 L, i64 tw, T* __restrict v,
+                                             i64 xs, T* __restrict t) {
   for (i64 i = 0; i < 4; ++i) {
     const T* q = r + i * L;
     T* t0 = t + (4 * i + 0) * tw;
@@ -205,8 +204,7 @@ HETENSOR_INLINE void winograd_input_row_impl(const T* __restrict r, i64 L, i64 t
   }
 }
 
-HETENSOR_CLONES void winograd_input_row(const float* r, i64 L, i64 tw, float* v, i64 xs,
-                                        float* t) {
+HETENSOR_CLONES void winograd_input_row(const float* r, i64 L, i64 tw, float* v, i64 xs, float* t) {
   winograd_input_row_impl(r, L, tw, v, xs, t);
 }
 HETENSOR_CLONES void winograd_input_row(const double* r, i64 L, i64 tw, double* v, i64 xs,
@@ -306,7 +304,8 @@ void forward_winograd(const Conv2dParams& p, const T* x, const T* w, const T* bi
           T* o1 = obuf.data() + 2 * tw;
           winograd_output_row(m.data() + k * P + rr * tw, kg * P, tw, b, o0, o1);
           std::memcpy(out + oy * ow, o0, static_cast<std::size_t>(ow) * sizeof(T));
-          if (oy + 1 < oh) std::memcpy(out + (oy + 1) * ow, o1, static_cast<std::size_t>(ow) * sizeof(T));
+          if (oy + 1 < oh)
+            std::memcpy(out + (oy + 1) * ow, o1, static_cast<std::size_t>(ow) * sizeof(T));
         }
       }
     }
@@ -361,8 +360,7 @@ void backward_weight(const Conv2dParams& p, const T* x, const T* gy, T* gw, int 
         blas::gemm(false, true, kg, ckk, nbb, T(1), gyg, hw_out, xg + p0, hw_in, T(1), accg, ckk);
       } else {
         im2col(p, xg, p0, nbb, col.data());
-        blas::gemm(false, true, kg, ckk, nbb, T(1), gyg, hw_out, col.data(), nbb, T(1), accg,
-                   ckk);
+        blas::gemm(false, true, kg, ckk, nbb, T(1), gyg, hw_out, col.data(), nbb, T(1), accg, ckk);
       }
     }
     std::lock_guard<std::mutex> hold(lock);
@@ -419,15 +417,16 @@ void Conv2dParams::validate() const {
     fail("out_channels (" + std::to_string(c_out) + ") must be divisible by groups (" +
          std::to_string(groups) + ")");
   }
-  if (stride_h < 1 || stride_w < 1) fail("stride must be positive, got " + pair(stride_h, stride_w));
+  if (stride_h < 1 || stride_w < 1)
+    fail("stride must be positive, got " + pair(stride_h, stride_w));
   if (dil_h < 1 || dil_w < 1) fail("dilation must be positive, got " + pair(dil_h, dil_w));
-  if (pad_top < 0 || pad_bottom < 0 || pad_left < 0 || pad_right < 0) fail("padding must be non-negative");
+  if (pad_top < 0 || pad_bottom < 0 || pad_left < 0 || pad_right < 0)
+    fail("padding must be non-negative");
   const i64 ph = h + pad_top + pad_bottom, pw = w + pad_left + pad_right;
   const i64 eh = dil_h * (kh - 1) + 1, ew = dil_w * (kw - 1) + 1;
   if (eh > ph || ew > pw) {
-    fail("calculated padded input size per channel: " + pair(ph, pw) +
-         "; effective kernel size: " + pair(eh, ew) +
-         "; the kernel cannot be larger than the padded input");
+    fail("calculated padded input size per channel: " + pair(ph, pw) + "; effective kernel size: " +
+         pair(eh, ew) + "; the kernel cannot be larger than the padded input");
   }
 }
 

@@ -68,8 +68,8 @@ void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, const T
 }
 
 template <typename T>
-void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx,
-                           T* gw, T* gb) {
+void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                           T* gb) {
   p.validate();
   const Geom g = to_geom(p);
   const i64 cg = p.cin_g(), kg = p.cout_g(), taps = p.kh * p.kw;
@@ -80,7 +80,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
       for (int tid = 0; tid < kThreads; ++tid) {
         for (i64 e = tid; e < p.n * g.oh * g.ow; e += kThreads) {
           const i64 n = e / (g.oh * g.ow);
-          vals[static_cast<std::size_t>(tid)] += gy[(n * p.c_out + k) * g.oh * g.ow + e % (g.oh * g.ow)];
+          vals[static_cast<std::size_t>(tid)] +=
+              gy[(n * p.c_out + k) * g.oh * g.ow + e % (g.oh * g.ow)];
         }
       }
       for (int stride = kThreads / 2; stride > 0; stride /= 2) {
@@ -114,7 +115,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
           }
           for (int tid = 0; tid < kThreads; ++tid) {
             const i64 ih = ih0 + tid / kTileW, iw = iw0 + tid % kTileW;
-            if (ih < p.h && iw < p.w) gx[((n * p.c_in + c) * p.h + ih) * p.w + iw] = acc[static_cast<std::size_t>(tid)];
+            if (ih < p.h && iw < p.w)
+              gx[((n * p.c_in + c) * p.h + ih) * p.w + iw] = acc[static_cast<std::size_t>(tid)];
           }
         }
       }
@@ -128,7 +130,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
       std::vector<T> acc(static_cast<std::size_t>(kThreads * kTileQ));
       std::vector<T> vals(kThreads);
       for (i64 item = begin; item < end; ++item) {
-        const i64 k = item / (cg * qblocks), cl = (item / qblocks) % cg, q0 = (item % qblocks) * kTileQ;
+        const i64 k = item / (cg * qblocks), cl = (item / qblocks) % cg,
+                  q0 = (item % qblocks) * kTileQ;
         const int nq = static_cast<int>(std::min<i64>(kTileQ, taps - q0));
         const i64 grp = k / kg;
         std::fill(acc.begin(), acc.end(), T(0));
@@ -137,7 +140,7 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
           const T* gplane = gy + (n * p.c_out + k) * g.oh * g.ow;
           for (i64 t = 0; t < tiles_h * tiles_w; ++t) {
             i64 oh0 = 0, ow0 = 0;
-        tile_origin(t, tiles_w, oh0, ow0);
+            tile_origin(t, tiles_w, oh0, ow0);
             for (int tid = 0; tid < kThreads; ++tid) {
               stage_input_patch(plane, g, oh0, ow0, patch.data(), tid, kThreads);
             }
@@ -150,7 +153,8 @@ void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const 
           }
         }
         for (int j = 0; j < nq; ++j) {
-          for (int tid = 0; tid < kThreads; ++tid) vals[static_cast<std::size_t>(tid)] = acc[static_cast<std::size_t>(tid * kTileQ + j)];
+          for (int tid = 0; tid < kThreads; ++tid)
+            vals[static_cast<std::size_t>(tid)] = acc[static_cast<std::size_t>(tid * kTileQ + j)];
           for (int stride = kThreads / 2; stride > 0; stride /= 2) {
             for (int tid = 0; tid < kThreads; ++tid) reduce_level(vals.data(), stride, tid);
           }

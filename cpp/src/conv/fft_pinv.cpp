@@ -96,7 +96,9 @@ PinvStats transfer_pinv(const std::complex<R>* a, i64 m, i64 n, i64 F, double rc
     const double slack = 1.0 + 4.0 * static_cast<double>(k) * eps;  // rounding of both norms
     const i64 chunk = 8 * std::max(1, threads > 0 ? threads : default_num_threads());
     std::vector<R> top(static_cast<std::size_t>(chunk));
-    for (i64 pos = 0; pos < F && fro[static_cast<std::size_t>(order[static_cast<std::size_t>(pos)])] * slack > smax;) {
+    for (i64 pos = 0;
+         pos < F &&
+         fro[static_cast<std::size_t>(order[static_cast<std::size_t>(pos)])] * slack > smax;) {
       const i64 count = std::min(chunk, F - pos);
       detail::run_items(count, threads, [&](i64 begin, i64 end) {
         blas::ComplexSvd<R> sv(m, n, false);
@@ -128,7 +130,7 @@ PinvStats transfer_pinv(const std::complex<R>* a, i64 m, i64 n, i64 F, double rc
       svd(w.data(), s.data(), u.data(), vh.data());
       const double tol = rcond * (global ? smax : static_cast<double>(s[0]));
       i64 r = 0;
-      while (r < k && static_cast<double>(s[static_cast<std::size_t>(r)]) > tol) ++r;
+      while (r<k&& static_cast<double>(s[static_cast<std::size_t>(r)])> tol) ++r;
       rank[f] = r;
       // P = V diag(1/s) U^H over the kept r: P[i][j] = sum_l conj(Vh(l, i)) / s_l conj(U(j, l)).
       C* pf = p + f * mn;
@@ -137,7 +139,8 @@ PinvStats transfer_pinv(const std::complex<R>* a, i64 m, i64 n, i64 F, double rc
         const R sinv = R(1) / s[static_cast<std::size_t>(l)];
         for (i64 i = 0; i < n; ++i) {
           const C vi = std::conj(vh[static_cast<std::size_t>(l + i * k)]) * sinv;
-          for (i64 j = 0; j < m; ++j) pf[i * m + j] += vi * std::conj(u[static_cast<std::size_t>(j + l * m)]);
+          for (i64 j = 0; j < m; ++j)
+            pf[i * m + j] += vi * std::conj(u[static_cast<std::size_t>(j + l * m)]);
         }
       }
     }
@@ -173,7 +176,8 @@ void apply_per_frequency(const std::complex<R>* mats, i64 rows, i64 cols, i64 F,
       for (i64 b = 0; b < batch; ++b) {
         for (i64 c = 0; c < cols; ++c) {
           const C* src = x + (b * cols + c) * F + f0;
-          for (i64 q = 0; q < nf; ++q) xb[static_cast<std::size_t>((q * cols + c) * batch + b)] = src[q];
+          for (i64 q = 0; q < nf; ++q)
+            xb[static_cast<std::size_t>((q * cols + c) * batch + b)] = src[q];
         }
       }
       for (i64 q = 0; q < nf; ++q) {
@@ -183,7 +187,8 @@ void apply_per_frequency(const std::complex<R>* mats, i64 rows, i64 cols, i64 F,
       for (i64 b = 0; b < batch; ++b) {
         for (i64 r = 0; r < rows; ++r) {
           C* dst = y + (b * rows + r) * F + f0;
-          for (i64 q = 0; q < nf; ++q) dst[q] = yb[static_cast<std::size_t>((q * rows + r) * batch + b)];
+          for (i64 q = 0; q < nf; ++q)
+            dst[q] = yb[static_cast<std::size_t>((q * rows + r) * batch + b)];
         }
       }
     }
@@ -196,13 +201,13 @@ template PinvStats transfer_pinv<double>(const std::complex<double>*, i64, i64, 
                                          std::complex<double>*, i64*, int);
 template void transfer_singular_values<float>(const std::complex<float>*, i64, i64, i64, float*,
                                               int);
-template void transfer_singular_values<double>(const std::complex<double>*, i64, i64, i64,
-                                               double*, int);
+template void transfer_singular_values<double>(const std::complex<double>*, i64, i64, i64, double*,
+                                               int);
 template void apply_per_frequency<float>(const std::complex<float>*, i64, i64, i64,
                                          const std::complex<float>*, i64, std::complex<float>*,
                                          int);
 template void apply_per_frequency<double>(const std::complex<double>*, i64, i64, i64,
-                                          const std::complex<double>*, i64,
-                                          std::complex<double>*, int);
+                                          const std::complex<double>*, i64, std::complex<double>*,
+                                          int);
 
 }  // namespace hetensor::conv

@@ -113,8 +113,8 @@ void random_fill(T* w, int64_t n, std::uint64_t& state) {
 
 template <typename T>
 LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, const T* v0,
-                      double tol, int64_t max_steps, std::uint64_t seed, T* eigvals,
-                      T* eigvecs, double* residuals) {
+                      double tol, int64_t max_steps, std::uint64_t seed, T* eigvals, T* eigvecs,
+                      double* residuals) {
   if (n < 1 || k < 1 || k > n) {
     throw std::invalid_argument("lanczos needs 1 <= k <= n, got n=" + std::to_string(n) +
                                 ", k=" + std::to_string(k));
@@ -168,9 +168,8 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
     blas::syev(j, a.data(), j, w.data());
     order.resize(sz(j));
     std::iota(order.begin(), order.end(), int64_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](int64_t x, int64_t y) {
-      return std::abs(w[sz(x)]) > std::abs(w[sz(y)]);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t x, int64_t y) { return std::abs(w[sz(x)]) > std::abs(w[sz(y)]); });
     theta.resize(sz(j));
     s.resize(sz(j * j));
     for (int64_t c = 0; c < j; ++c) {
@@ -210,12 +209,12 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
     return false;
   };
 
-  int64_t j = 0;          // processed columns: T's leading j x j block is final
-  int64_t basis = 1;      // rows of q that hold basis vectors (j or j + 1)
-  bool skip_sym = false;  // column j's expected couplings are unknown (after an injection)
+  int64_t j = 0;           // processed columns: T's leading j x j block is final
+  int64_t basis = 1;       // rows of q that hold basis vectors (j or j + 1)
+  bool skip_sym = false;   // column j's expected couplings are unknown (after an injection)
   bool verified = k >= n;  // a check cycle confirmed the converged pairs
   bool checking = false;   // the current cycle started from a random check vector
-  double beta = 0.0;      // norm of the residual direction q_j (0: injected, exact)
+  double beta = 0.0;       // norm of the residual direction q_j (0: injected, exact)
   bool restarted = false;  // no step since the last restart (T's couplings are in `lower`)
   bool done = false;
   while (!done) {
@@ -235,10 +234,10 @@ LanczosResult lanczos(int64_t n, int64_t k, int64_t m, const BlockOp<T>& op, con
       for (int64_t i = 0; i < j; ++i) {
         const double diff = std::abs(coef[sz(i)] - lower[sz(i)]);
         if (diff > sym_tol * anorm) {
-          throw std::invalid_argument(
-              "A is not symmetric: q_i^T A q_j and q_j^T A q_i differ by " +
-              std::to_string(diff) + " (relative " + std::to_string(diff / anorm) +
-              "); power_iteration needs a symmetric A");
+          throw std::invalid_argument("A is not symmetric: q_i^T A q_j and q_j^T A q_i differ by " +
+                                      std::to_string(diff) + " (relative " +
+                                      std::to_string(diff / anorm) +
+                                      "); power_iteration needs a symmetric A");
         }
       }
     }
@@ -377,9 +376,9 @@ void dense_matvec(const T* a, int64_t n, const T* x, T* y, int threads) {
       static_cast<int>(t));
 }
 
-#define HETENSOR_LANCZOS_INSTANTIATE(T)                                                    \
+#define HETENSOR_LANCZOS_INSTANTIATE(T)                                                     \
   template LanczosResult lanczos<T>(int64_t, int64_t, int64_t, const BlockOp<T>&, const T*, \
-                                    double, int64_t, std::uint64_t, T*, T*, double*);      \
+                                    double, int64_t, std::uint64_t, T*, T*, double*);       \
   template void dense_matvec<T>(const T*, int64_t, const T*, T*, int);
 
 HETENSOR_LANCZOS_INSTANTIATE(float)

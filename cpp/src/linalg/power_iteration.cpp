@@ -116,13 +116,13 @@ bool orthonormalize(std::vector<T>& v, int64_t n, int64_t p, std::vector<T>& scr
 }  // namespace
 
 template <typename T>
-PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatMat<T>& matmat,
-                                     T* v, double tol, int64_t max_iter, T* eigvals,
-                                     T* eigvecs, double* residuals, int64_t filter_degree) {
+PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatMat<T>& matmat, T* v,
+                                     double tol, int64_t max_iter, T* eigvals, T* eigvecs,
+                                     double* residuals, int64_t filter_degree) {
   if (n < 1 || k < 1 || k > p || p > n) {
-    throw std::invalid_argument("power_iteration needs 1 <= k <= p <= n, got n=" +
-                                std::to_string(n) + ", k=" + std::to_string(k) +
-                                ", p=" + std::to_string(p));
+    throw std::invalid_argument(
+        "power_iteration needs 1 <= k <= p <= n, got n=" + std::to_string(n) +
+        ", k=" + std::to_string(k) + ", p=" + std::to_string(p));
   }
   if (max_iter < 1) throw std::invalid_argument("max_iter must be >= 1");
   if (filter_degree < 1) throw std::invalid_argument("filter_degree must be >= 1");
@@ -288,7 +288,8 @@ PowerIterationResult power_iteration(int64_t n, int64_t k, int64_t p, const MatM
       // but CholeskyQR's conditioning does not.
       std::vector<double> norms(sz(p), 0.0);
       for (int64_t r = 0; r < n; ++r) {
-        for (int64_t j = 0; j < p; ++j) norms[sz(j)] += double(vb[sz(r * p + j)]) * double(vb[sz(r * p + j)]);
+        for (int64_t j = 0; j < p; ++j)
+          norms[sz(j)] += double(vb[sz(r * p + j)]) * double(vb[sz(r * p + j)]);
       }
       std::vector<T> scale(sz(p));
       for (int64_t j = 0; j < p; ++j) {
@@ -311,8 +312,8 @@ namespace {
 // narrow panel (W = 1: Lanczos's matvec) waits on each add's latency before the next, and the
 // gathers of X, which out-of-order execution would otherwise overlap, wait with it.
 template <typename T, typename I, int W>
-void csr_panel(const CsrView<T, I>& a, const T* xp, T* y, int64_t p, int64_t c0,
-               int64_t begin, int64_t end) {
+void csr_panel(const CsrView<T, I>& a, const T* xp, T* y, int64_t p, int64_t c0, int64_t begin,
+               int64_t end) {
   constexpr int U = W >= 4 ? 1 : (4 + W - 1) / W;
   for (int64_t i = begin; i < end; ++i) {
     T acc[U][W] = {};
@@ -368,14 +369,30 @@ void csr_matmat(const CsrView<T, I>& a, const T* x, int64_t p, T* y, int threads
         a.n_rows,
         [&](int64_t begin, int64_t end) {
           switch (w) {
-            case 1: csr_panel<T, I, 1>(a, xp, y, p, c0, begin, end); break;
-            case 2: csr_panel<T, I, 2>(a, xp, y, p, c0, begin, end); break;
-            case 3: csr_panel<T, I, 3>(a, xp, y, p, c0, begin, end); break;
-            case 4: csr_panel<T, I, 4>(a, xp, y, p, c0, begin, end); break;
-            case 5: csr_panel<T, I, 5>(a, xp, y, p, c0, begin, end); break;
-            case 6: csr_panel<T, I, 6>(a, xp, y, p, c0, begin, end); break;
-            case 7: csr_panel<T, I, 7>(a, xp, y, p, c0, begin, end); break;
-            default: csr_panel<T, I, 8>(a, xp, y, p, c0, begin, end); break;
+            case 1:
+              csr_panel<T, I, 1>(a, xp, y, p, c0, begin, end);
+              break;
+            case 2:
+              csr_panel<T, I, 2>(a, xp, y, p, c0, begin, end);
+              break;
+            case 3:
+              csr_panel<T, I, 3>(a, xp, y, p, c0, begin, end);
+              break;
+            case 4:
+              csr_panel<T, I, 4>(a, xp, y, p, c0, begin, end);
+              break;
+            case 5:
+              csr_panel<T, I, 5>(a, xp, y, p, c0, begin, end);
+              break;
+            case 6:
+              csr_panel<T, I, 6>(a, xp, y, p, c0, begin, end);
+              break;
+            case 7:
+              csr_panel<T, I, 7>(a, xp, y, p, c0, begin, end);
+              break;
+            default:
+              csr_panel<T, I, 8>(a, xp, y, p, c0, begin, end);
+              break;
           }
         },
         t);
@@ -423,7 +440,8 @@ double dense_max_asymmetry(const T* a, int64_t n) {
 
 template <typename T, typename I>
 double csr_asymmetry_probe(const CsrView<T, I>& a, int threads) {
-  if (a.n_rows != a.n_cols) throw std::invalid_argument("csr_asymmetry_probe needs a square matrix");
+  if (a.n_rows != a.n_cols)
+    throw std::invalid_argument("csr_asymmetry_probe needs a square matrix");
   const int64_t n = a.n_rows, q = 4;
   for (int64_t jj = 0; jj < static_cast<int64_t>(a.indptr[n]); ++jj) {
     if (!std::isfinite(a.data[jj])) throw NonFiniteError("A holds NaN or infinity");
@@ -459,17 +477,16 @@ double csr_asymmetry_probe(const CsrView<T, I>& a, int threads) {
   return worst;
 }
 
-#define HETENSOR_PI_INSTANTIATE(T)                                                            \
-  template PowerIterationResult power_iteration<T>(int64_t, int64_t, int64_t, const MatMat<T>&, \
-                                                   T*, double, int64_t, T*, T*, double*,      \
-                                                   int64_t);                                  \
-  template double dense_max_asymmetry<T>(const T*, int64_t);                                  \
-  template void dense_matmat<T>(const T*, int64_t, const T*, int64_t, T*, int);               \
-  template void csr_matmat<T, std::int32_t>(const CsrView<T, std::int32_t>&, const T*,         \
-                                            int64_t, T*, int);                                \
-  template void csr_matmat<T, std::int64_t>(const CsrView<T, std::int64_t>&, const T*,         \
-                                            int64_t, T*, int);                                \
-  template double csr_asymmetry_probe<T, std::int32_t>(const CsrView<T, std::int32_t>&, int); \
+#define HETENSOR_PI_INSTANTIATE(T)                                                                 \
+  template PowerIterationResult power_iteration<T>(int64_t, int64_t, int64_t, const MatMat<T>&,    \
+                                                   T*, double, int64_t, T*, T*, double*, int64_t); \
+  template double dense_max_asymmetry<T>(const T*, int64_t);                                       \
+  template void dense_matmat<T>(const T*, int64_t, const T*, int64_t, T*, int);                    \
+  template void csr_matmat<T, std::int32_t>(const CsrView<T, std::int32_t>&, const T*, int64_t,    \
+                                            T*, int);                                              \
+  template void csr_matmat<T, std::int64_t>(const CsrView<T, std::int64_t>&, const T*, int64_t,    \
+                                            T*, int);                                              \
+  template double csr_asymmetry_probe<T, std::int32_t>(const CsrView<T, std::int32_t>&, int);      \
   template double csr_asymmetry_probe<T, std::int64_t>(const CsrView<T, std::int64_t>&, int);
 
 HETENSOR_PI_INSTANTIATE(float)

@@ -86,9 +86,8 @@ HETENSOR_CLONES void rnn_forward_rows(const Dims& d, bool relu, const T* bias, c
 }
 
 template <typename T, bool kCoupled>
-HETENSOR_CLONES void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp,
-                                       int64_t ldc, const T* pi, const T* pf, const T* po, T* c,
-                                       T* h) {
+HETENSOR_CLONES void lstm_forward_rows(const Dims& d, const T* bias, T* g, const T* cp, int64_t ldc,
+                                       const T* pi, const T* pf, const T* po, T* c, T* h) {
   const int64_t H = d.hidden;
   const T* __restrict bi = kCoupled ? nullptr : bias;
   const T* __restrict bf = kCoupled ? bias : bias + H;
@@ -127,8 +126,8 @@ HETENSOR_CLONES void lstm_forward_rows(const Dims& d, const T* bias, T* g, const
 }
 
 template <typename T>
-HETENSOR_CLONES void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh,
-                                      const T* bhh, const T* hp, int64_t ldh, T* hn_out, T* h) {
+HETENSOR_CLONES void gru_forward_rows(const Dims& d, const T* bih, T* g, const T* gh, const T* bhh,
+                                      const T* hp, int64_t ldh, T* hn_out, T* h) {
   const int64_t H = d.hidden;
   for (int64_t b = 0; b < d.batch; ++b) {
     T* __restrict gr = g + b * d.gh;
@@ -255,16 +254,16 @@ HETENSOR_CLONES void gru_backward_rows(const Dims& d, const T* dout, const T* hp
 // blas::gemm with C's rows split over the kernel threads, each block one single-threaded
 // OpenBLAS call (the kernels hold a blas::ScopedSingleThread, see recurrent_forward).
 template <typename T>
-void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a,
-               int64_t lda, const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
+void gemm_rows(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, const T* a, int64_t lda,
+               const T* b, int64_t ldb, T beta, T* c, int64_t ldc) {
   const int64_t min_rows = 32;
   const int threads = static_cast<int>(
       std::max<int64_t>(1, std::min<int64_t>(default_num_threads(), m / min_rows)));
   parallel_for(
       m,
       [&](int64_t m0, int64_t m1) {
-        blas::gemm(trans_a, trans_b, m1 - m0, n, k, T(1), trans_a ? a + m0 : a + m0 * lda, lda,
-                   b, ldb, beta, c + m0 * ldc, ldc);
+        blas::gemm(trans_a, trans_b, m1 - m0, n, k, T(1), trans_a ? a + m0 : a + m0 * lda, lda, b,
+                   ldb, beta, c + m0 * ldc, ldc);
       },
       threads);
 }
@@ -389,11 +388,9 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
           const T* cp = s == 0 ? c0 + b0 * H : aux + (d.prev(t) * B + b0) * H;
           T* c = aux + (t * B + b0) * H;
           if (cfg.coupled) {
-            lstm_forward_rows<T, true>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c,
-                                       h);
+            lstm_forward_rows<T, true>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c, h);
           } else {
-            lstm_forward_rows<T, false>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c,
-                                        h);
+            lstm_forward_rows<T, false>(db, bsum.data(), g, cp, H, peep.pi, peep.pf, peep.po, c, h);
           }
           break;
         }
@@ -410,9 +407,9 @@ void forward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
 
 template <typename T>
 void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
-                        const CellWeights<T>& w, const T* h0, const T* c0, const T* out,
-                        T* gates, T* aux, const T* d_out, const T* dh_n, const T* dc_n,
-                        T* d_in, T beta_in, T* dh0, T* dc0, const CellGrads<T>& gr) {
+                        const CellWeights<T>& w, const T* h0, const T* c0, const T* out, T* gates,
+                        T* aux, const T* d_out, const T* dh_n, const T* dc_n, T* d_in, T beta_in,
+                        T* dh0, T* dc0, const CellGrads<T>& gr) {
   const int64_t B = d.batch, H = d.hidden, GH = d.gh, rows = d.steps * B;
   const bool lstm = cfg.kind == CellKind::kLstm, gru = cfg.kind == CellKind::kGru;
   std::vector<T> dh(sz(B * H), T(0)), dc(lstm ? sz(B * H) : 0, T(0));
@@ -456,11 +453,11 @@ void backward_direction(const RecurrentConfig& cfg, const Dims& d, const T* in,
           const T* c = aux + (t * B + b0) * H;
           T* dcb = dc.data() + b0 * H;
           if (cfg.coupled) {
-            lstm_backward_rows<T, true>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb,
-                                        dcb, g, gp, gp + H, gp + 2 * H);
+            lstm_backward_rows<T, true>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb, dcb,
+                                        g, gp, gp + H, gp + 2 * H);
           } else {
-            lstm_backward_rows<T, false>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb,
-                                         dcb, g, gp, gp + H, gp + 2 * H);
+            lstm_backward_rows<T, false>(db, dout_t, c, cp, H, peep.pi, peep.pf, peep.po, dhb, dcb,
+                                         g, gp, gp + H, gp + 2 * H);
           }
           step_gemm(nb, g, GH, w_hh, false, dhb, H);
           break;
@@ -588,7 +585,7 @@ void recurrent_backward(RecurrentTape<T>& tape, const T* x,
     throw std::invalid_argument("weight / gradient sets do not match the layer count");
   }
   tape.consumed = true;
-  const blas::ScopedSingleThread single_threaded_blas;  // as in recurrent_forward
+  const blas::ScopedSingleThread single_threaded_blas;          // as in recurrent_forward
   std::vector<T> d_layer(d_output, d_output + T_ * B * D * H);  // grad of current layer output
   std::vector<T> d_below;
   for (int64_t l = L - 1; l >= 0; --l) {
@@ -615,12 +612,12 @@ void recurrent_backward(RecurrentTape<T>& tape, const T* x,
   }
 }
 
-#define HETENSOR_RECURRENT_INSTANTIATE(T)                                                      \
-  template void recurrent_forward<T>(const RecurrentConfig&, int64_t, int64_t, const T*,        \
-                                     const T*, const T*, const std::vector<CellWeights<T>>&,   \
-                                     T*, T*, T*, RecurrentTape<T>&);                           \
-  template void recurrent_backward<T>(RecurrentTape<T>&, const T*,                             \
-                                      const std::vector<CellWeights<T>>&, const T*, const T*,  \
+#define HETENSOR_RECURRENT_INSTANTIATE(T)                                                          \
+  template void recurrent_forward<T>(const RecurrentConfig&, int64_t, int64_t, const T*, const T*, \
+                                     const T*, const std::vector<CellWeights<T>>&, T*, T*, T*,     \
+                                     RecurrentTape<T>&);                                           \
+  template void recurrent_backward<T>(RecurrentTape<T>&, const T*,                                 \
+                                      const std::vector<CellWeights<T>>&, const T*, const T*,      \
                                       const T*, T*, T*, T*, const std::vector<CellGrads<T>>&);
 
 HETENSOR_RECURRENT_INSTANTIATE(float)

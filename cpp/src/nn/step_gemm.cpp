@@ -110,8 +110,7 @@ HETENSOR_INLINE void row_block(int64_t m, const T* a, int64_t lda, const PackedW
       }
       if (merge) {
         const int64_t i = full_rows;
-        edge_tile<T, kBytes, R>(tail0, kc, ak + i * lda, lda, panel, cols, acc, cj + i * ldc,
-                                ldc);
+        edge_tile<T, kBytes, R>(tail0, kc, ak + i * lda, lda, panel, cols, acc, cj + i * ldc, ldc);
         edge_tile<T, kBytes, R>(tail - tail0, kc, ak + (i + tail0) * lda, lda, panel, cols, acc,
                                 cj + (i + tail0) * ldc, ldc);
       } else if (tail > 0) {
@@ -130,16 +129,15 @@ HETENSOR_INLINE void row_block(int64_t m, const T* a, int64_t lda, const PackedW
 constexpr int64_t kABytes = 256 * 1024;
 
 template <typename T, int kBytes, int R>
-HETENSOR_INLINE void step_gemm_impl(int64_t m, const T* a, int64_t lda,
-                                    const PackedWeights<T>& w, bool accumulate, T* c,
-                                    int64_t ldc) {
+HETENSOR_INLINE void step_gemm_impl(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w,
+                                    bool accumulate, T* c, int64_t ldc) {
   const int64_t row_bytes = std::max<int64_t>(1, w.k()) * static_cast<int64_t>(sizeof(T));
   const int64_t w_bytes = row_bytes * (w.n() + w.panel() - 1) / w.panel() * w.panel();
   const bool blocked = m * row_bytes > kABytes && w_bytes <= kABytes;
   const int64_t block = blocked ? std::max<int64_t>(R, kABytes / 2 / row_bytes / R * R) : m;
   for (int64_t i0 = 0; i0 < m; i0 += block) {
-    row_block<T, kBytes, R>(std::min(block, m - i0), a + i0 * lda, lda, w, accumulate,
-                            c + i0 * ldc, ldc);
+    row_block<T, kBytes, R>(std::min(block, m - i0), a + i0 * lda, lda, w, accumulate, c + i0 * ldc,
+                            ldc);
   }
 }
 
@@ -162,14 +160,14 @@ HETENSOR_TARGET_AVX2 void gemm_avx2(int64_t m, const T* a, int64_t lda, const Pa
 #endif
 
 template <typename T>
-void gemm_baseline(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w,
-                   bool accumulate, T* c, int64_t ldc) {
+void gemm_baseline(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w, bool accumulate,
+                   T* c, int64_t ldc) {
   step_gemm_impl<T, vector_bytes(simd::Isa::kBaseline), 4>(m, a, lda, w, accumulate, c, ldc);
 }
 
 template <typename T>
-void dispatch(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w, bool accumulate,
-              T* c, int64_t ldc) {
+void dispatch(int64_t m, const T* a, int64_t lda, const PackedWeights<T>& w, bool accumulate, T* c,
+              int64_t ldc) {
   switch (w.isa()) {
 #if HETENSOR_X86_DISPATCH
     case simd::Isa::kAvx512:

@@ -88,8 +88,8 @@ void validate(const ArrayLayout& l) {
     used_bits |= bits;
   }
   if (l.n_chunks > 1) {
-    if (nd == 0 || l.chunk_rows != l.pads[0] ||
-        (l.n_chunks - 1) * l.chunk_rows >= l.shape[0] || l.n_chunks * l.chunk_rows < l.shape[0]) {
+    if (nd == 0 || l.chunk_rows != l.pads[0] || (l.n_chunks - 1) * l.chunk_rows >= l.shape[0] ||
+        l.n_chunks * l.chunk_rows < l.shape[0]) {
       throw std::invalid_argument("layout: inconsistent chunking along axis 0");
     }
   }
@@ -117,9 +117,8 @@ ArrayLayout plan_array(const std::vector<std::int64_t>& shape, std::int64_t slot
   }
   const std::int64_t row = nd == 0 ? 1 : stride / l.pads[0];  // slots of one axis-0 row
   if (row > slots) {
-    throw CapacityError("one row of shape " + shape_str(shape) + " needs " +
-                        std::to_string(row) + " slots but a ciphertext has " +
-                        std::to_string(slots));
+    throw CapacityError("one row of shape " + shape_str(shape) + " needs " + std::to_string(row) +
+                        " slots but a ciphertext has " + std::to_string(slots));
   }
   if (stride <= slots) {
     l.period = stride;
@@ -180,8 +179,7 @@ std::vector<std::int64_t> reduce_steps(const ArrayLayout& l, std::int64_t axis) 
   return steps;
 }
 
-ArrayLayout reduced_layout(const ArrayLayout& l, std::int64_t axis, bool keepdims,
-                           bool& cyclic) {
+ArrayLayout reduced_layout(const ArrayLayout& l, std::int64_t axis, bool keepdims, bool& cyclic) {
   const auto k = static_cast<std::size_t>(check_axis(l, axis));
   if (k == 0 && l.n_chunks > 1) {
     throw std::invalid_argument("reduce over a chunked axis 0: sum the chunks first");
@@ -315,8 +313,8 @@ BsgsPlan plan_bsgs(std::int64_t n, std::int64_t slots) {
   return p;
 }
 
-void encode_diagonals(const double* matrix, std::int64_t rows, std::int64_t cols,
-                      const BsgsPlan& p, double* out) {
+void encode_diagonals(const double* matrix, std::int64_t rows, std::int64_t cols, const BsgsPlan& p,
+                      double* out) {
   if (rows < 1 || cols < 1 || rows > p.n || cols > p.n) {
     throw std::invalid_argument("matrix of shape (" + std::to_string(rows) + ", " +
                                 std::to_string(cols) + ") does not fit the plan's " +

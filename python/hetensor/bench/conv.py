@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import os
 import time
+from typing import Any
 
 import numpy as np
 
@@ -59,10 +60,10 @@ def _conv_rows(
     gemm = sgemm_gflops()
     shape = f"N={n} C={c}->{k} {hw}x{hw} 3x3 pad 1 float32, {THREADS} threads"
 
-    def fwd_ours() -> object:
+    def fwd_ours() -> np.ndarray:
         return F.conv2d(x, w, b, padding=1, num_threads=THREADS)
 
-    def fwd_torch() -> object:
+    def fwd_torch() -> Any:
         with torch.no_grad():
             return torch.nn.functional.conv2d(xt, wt, bt, padding=1)
 
@@ -119,17 +120,13 @@ def _conv_rows(
     return rows
 
 
-@case(
-    "torch.conv2d.resnet", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",)
-)
+@case("torch.conv2d.resnet", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",))
 def bench_conv_resnet(cfg: BenchConfig) -> list[Row]:
     """N=8, C=64->64, 56x56, 3x3: Winograd F(2x2,3x3) on our side."""
     return _conv_rows("8x64->64x56x56", 8, 64, 64, 56, max(5, cfg.repeat // 2), not cfg.quick)
 
 
-@case(
-    "torch.conv2d.stem", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",)
-)
+@case("torch.conv2d.stem", group="conv", reference="torch conv2d (oneDNN)", requires=("torch",))
 def bench_conv_stem(cfg: BenchConfig) -> list[Row]:
     """N=32, C=3->32, 224x224, 3x3: im2col + GEMM (few input channels)."""
     return _conv_rows("32x3->32x224x224", 32, 3, 32, 224, max(3, cfg.repeat // 4), False)

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .. import linalg
+from ..linalg import PowerIterationInfo
 from . import BenchConfig, Row, Target, case
 
 K = 8
@@ -48,7 +49,7 @@ def _alignment(v: np.ndarray, u: np.ndarray) -> float:
     return float(np.max(1.0 - np.abs(np.sum(v * u, axis=0))))
 
 
-def _describe(info) -> str:
+def _describe(info: PowerIterationInfo) -> str:
     if info.method == "lanczos":
         return (
             f"lanczos basis {info.basis_size}: {info.iterations} steps, {info.restarts}"
@@ -60,7 +61,15 @@ def _describe(info) -> str:
     )
 
 
-def _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz) -> str:
+def _note(
+    vecs: np.ndarray,
+    info: PowerIterationInfo,
+    u: np.ndarray,
+    v_seed: np.ndarray,
+    it_seed: int,
+    v_ritz: np.ndarray,
+    it_ritz: int,
+) -> str:
     return (
         f"align err ht {_alignment(vecs, u):.1e} ({_describe(info)}),"
         f" seed-numpy {_alignment(v_seed, u):.1e} ({it_seed} it),"
@@ -68,7 +77,9 @@ def _note(vecs, info, u, v_seed, it_seed, v_ritz, it_ritz) -> str:
     )
 
 
-def seed_power_iteration(a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000):
+def seed_power_iteration(
+    a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Plain block power iteration (V <- qr(A V), stop on the largest column change), NumPy."""
     v, _ = np.linalg.qr(v0[:, :k])
     it = 0
@@ -82,13 +93,15 @@ def seed_power_iteration(a: Any, k: int, tol: float, v0: np.ndarray, max_iter: i
     return vals[order], v[:, order], it
 
 
-def ritz_power_iteration(a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000):
+def ritz_power_iteration(
+    a: Any, k: int, tol: float, v0: np.ndarray, max_iter: int = 1000
+) -> tuple[np.ndarray, np.ndarray, int]:
     """hetensor's iteration transliterated to NumPy: Rayleigh-Ritz on each V, same stop rule."""
     v, _ = np.linalg.qr(v0)
     x_prev = None
     it = 0
     x = v
-    theta = np.zeros(v.shape[1])
+    theta: np.ndarray = np.zeros(v.shape[1])
     for it in range(1, max_iter + 1):  # noqa: B007 - `it` is reported
         w = a @ v
         theta, s = np.linalg.eigh(v.T @ w)
@@ -119,7 +132,10 @@ def sparse_problem(n: int = 200_000) -> Any:
     import scipy.sparse as sp
 
     rng = np.random.default_rng(2024)
-    s = sp.random(n, n, density=1e-4, format="csr", random_state=rng, data_rvs=rng.standard_normal)
+    # random_state: the keyword of every SciPy (1.15 added rng=, the only one its stubs know)
+    s = sp.random(  # type: ignore[call-overload]
+        n, n, density=1e-4, format="csr", random_state=rng, data_rvs=rng.standard_normal
+    )
     pos = rng.choice(n, K, replace=False)
     spikes = sp.csr_matrix((60.0 * 0.85 ** np.arange(K), (pos, pos)), shape=(n, n))
     return (s + s.T + spikes).tocsr()
@@ -207,6 +223,7 @@ def bench_sparse(cfg: BenchConfig) -> list[Row]:
     t_ritz, (_, v_ritz, it_ritz) = _median_time(lambda: ritz_power_iteration(a, K, TOL, v0), 1)
     x0 = np.random.default_rng(2).standard_normal(n)
     t_eigsh, _ = _median_time(lambda: spla.eigsh(a, k=K, which="LM", v0=x0), repeat)
+    u: np.ndarray
     w, u = spla.eigsh(a, k=K, which="LM", tol=0, v0=x0)  # accuracy reference
     u = u[:, np.argsort(-np.abs(w))]
     calls = [0]
@@ -215,7 +232,9 @@ def bench_sparse(cfg: BenchConfig) -> list[Row]:
         calls[0] += 1
         return a @ x
 
-    counted = spla.LinearOperator(a.shape, matvec=matvec, dtype=a.dtype)
+    # the functional form (it makes a _CustomLinearOperator), which scipy-stubs types only there
+    counted = spla.LinearOperator(a.shape, matvec=matvec, dtype=a.dtype)  # type: ignore[call-overload]
+    u_eigsh: np.ndarray
     w_e, u_eigsh = spla.eigsh(counted, k=K, which="LM", v0=x0)
     u_eigsh = u_eigsh[:, np.argsort(-np.abs(w_e))]
     extras = {"n": n, "k": K, "nnz": int(a.nnz), "dtype": "float64", "threads": _threads()}

@@ -34,14 +34,19 @@ _EPOCHS = 30
 _B_BUDGET = [3, 3]
 # (d): sparse bootstrapping of the 64-slot weights; level budget (1, 1) leaves depth 5 in ring
 # 2^16 at 128-bit with the default 54-bit scale (3 digits: the smallest keys)
-_SERVER_CONTEXT = {
+_SERVER_CONTEXT: dict[str, Any] = {
     "depth": 5,
     "bootstrapping": True,
     "level_budget": (1, 1),
     "bootstrap_slots": 64,
 }
 # (c): three levels (two for the statistics, one per iteration) at 128-bit in ring 2^13
-_CLIENT_CONTEXT = {"depth": 3, "scale_bits": 35, "first_mod_bits": 45, "num_large_digits": 4}
+_CLIENT_CONTEXT: dict[str, Any] = {
+    "depth": 3,
+    "scale_bits": 35,
+    "first_mod_bits": 45,
+    "num_large_digits": 4,
+}
 
 
 def _peak_mib() -> float:
@@ -106,7 +111,12 @@ def _ptensor_train(
     slots = cc.GetRingDimension() // 2
 
     def enc(v: np.ndarray | float, k: int = slots) -> Any:
-        vec = np.full(k, v) if np.isscalar(v) else np.pad(v, (0, k - len(v)))
+        vec: np.ndarray
+        if np.isscalar(v):
+            vec = np.full(k, v)
+        else:
+            arr = np.asarray(v)
+            vec = np.pad(arr, (0, k - len(arr)))
         return cc.Encrypt(keys.publicKey, cc.MakeCKKSPackedPlaintext(vec.tolist(), 1, 0, None, k))
 
     t0 = time.perf_counter()
@@ -178,7 +188,7 @@ def _hetensor_fit(
             timed_rounds[0] += time.perf_counter() - s
             return out
 
-        server.bootstrap = timed_boot  # type: ignore[method-assign]
+        server.bootstrap = timed_boot
 
     with server.count_ops() as ops:
         model.fit(Xe, ye, refresh_client=client if refresh == "client" else None, callback=cb)

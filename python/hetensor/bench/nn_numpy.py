@@ -7,6 +7,8 @@ same shapes as the PyTorch cases).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from .. import nn
@@ -14,12 +16,17 @@ from . import BLAS_SETTLE_S, BenchConfig, Row, Target, case, compare
 
 SHAPES = [(100, 32, 64, 128), (50, 64, 256, 512)]
 
+# per step: gates i, f, g, o, the previous cell state, tanh(c), the previous hidden state
+_Cache = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-x))
 
 
-def numpy_lstm_forward(x, w_ih, w_hh, b):
+def numpy_lstm_forward(
+    x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, b: np.ndarray
+) -> tuple[np.ndarray, list[_Cache]]:
     """Returns output (T, B, H) and the per-step caches for backward."""
     steps, batch, _ = x.shape
     hidden = w_hh.shape[1]
@@ -27,7 +34,7 @@ def numpy_lstm_forward(x, w_ih, w_hh, b):
     h = np.zeros((batch, hidden), x.dtype)
     c = np.zeros((batch, hidden), x.dtype)
     out = np.empty((steps, batch, hidden), x.dtype)
-    caches = []
+    caches: list[_Cache] = []
     for t in range(steps):
         a = gx[t] + h @ w_hh.T
         i, f = _sigmoid(a[:, :hidden]), _sigmoid(a[:, hidden : 2 * hidden])
@@ -41,7 +48,9 @@ def numpy_lstm_forward(x, w_ih, w_hh, b):
     return out, caches
 
 
-def numpy_lstm_backward(x, w_ih, w_hh, d_out, caches):
+def numpy_lstm_backward(
+    x: np.ndarray, w_ih: np.ndarray, w_hh: np.ndarray, d_out: np.ndarray, caches: list[_Cache]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     steps, batch, _ = x.shape
     hidden = w_hh.shape[1]
     dg = np.empty((steps, batch, 4 * hidden), x.dtype)
@@ -89,7 +98,9 @@ def _shape_rows(shape: tuple[int, int, int, int], repeat: int) -> list[Row]:
         _, caches = numpy_lstm_forward(x, w_ih, w_hh, b)
         numpy_lstm_backward(x, w_ih, w_hh, g, caches)
 
-    label = dict(zip(("seq", "batch", "input", "hidden"), shape, strict=True), dtype="float32")
+    label: dict[str, Any] = dict(
+        zip(("seq", "batch", "input", "hidden"), shape, strict=True), dtype="float32"
+    )
     return [
         compare(
             f"LSTM forward {shape}",

@@ -23,6 +23,7 @@ def _say(step: str, text: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from ..distributed import fit, local_client, threshold
+    from ..he import EncryptedArray
     from ..linear_model import EncryptedLinearRegression, GramDescentRegression, encrypt_dataset
 
     parser = argparse.ArgumentParser(prog="hetensor demo threshold", description=__doc__)
@@ -97,14 +98,15 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         _say("decrypt", f"two owners are not enough: {err}")
     coef = threshold.fuse(joint, model.coef_, partials)
+    assert isinstance(model.intercept_, EncryptedArray)  # fit_intercept (the default)
     intercept = float(threshold.joint_decrypt(joint, model.intercept_, parties))
 
     ref = GramDescentRegression(max_iter=it).fit(X_all, y_all)
-    err = max(np.max(np.abs(coef - ref.coef_)), abs(intercept - ref.intercept_))
+    error = max(np.max(np.abs(coef - ref.coef_)), abs(intercept - ref.intercept_))
     print()
     print(f"{'':>12} {'joint (encrypted)':>18} {'plaintext pooled':>18}")
     for j in range(d):
         print(f"{'coef[' + str(j) + ']':>12} {coef[j]:>18.6f} {ref.coef_[j]:>18.6f}")
     print(f"{'intercept':>12} {intercept:>18.6f} {ref.intercept_:>18.6f}")
-    print(f"\nworst error vs the plaintext fit of the pooled rows: {err:.2e}")
-    return 0 if err < 1e-2 else 1
+    print(f"\nworst error vs the plaintext fit of the pooled rows: {error:.2e}")
+    return 0 if error < 1e-2 else 1

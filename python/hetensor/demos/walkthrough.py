@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from typing import Any
 
 import numpy as np
 
@@ -17,7 +18,7 @@ def _say(step: str, text: str) -> None:
     print(f"[{step}] {text}")
 
 
-def _server_work(a, x):  # the same code runs symbolically (dry run) and encrypted
+def _server_work(a: Any, x: Any) -> dict[str, Any]:  # runs symbolically (dry run) and encrypted
     return {
         "a * x + 0.5 a - 1  (broadcast)": a * x + 0.5 * a - 1.0,
         "a ** 3             (2 levels)": a**3,
@@ -94,9 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     worst = 0.0
     for name, data in replies.items():
         back = owner.from_bytes(data)
-        err = float(np.max(np.abs(owner.decrypt(back) - reference[name])))
-        worst = max(worst, err)
-        print(f"{name:34s} {back.shape!s:>9s} {back.levels_left:11d} {err:21.3e}")
+        error = float(np.max(np.abs(owner.decrypt(back) - reference[name])))
+        worst = max(worst, error)
+        print(f"{name:34s} {back.shape!s:>9s} {back.levels_left:11d} {error:21.3e}")
     print()
     ok = worst < 1e-4
     _say(

@@ -90,7 +90,7 @@ class ContextPlugin(WorkerPlugin):
         self.fingerprint = fingerprint
         self.name = f"hetensor-context-{fingerprint[:16]}"
 
-    def setup(self, worker: Any = None) -> None:  # type: ignore[override]
+    def setup(self, worker: Any = None) -> None:
         with _LOCK:
             if self.fingerprint in _REGISTRY:
                 return
@@ -99,7 +99,7 @@ class ContextPlugin(WorkerPlugin):
             raise ValueError("refusing to install a context holding a secret key on a worker")
         register_context(ctx)
 
-    def teardown(self, worker: Any = None) -> None:  # type: ignore[override]
+    def teardown(self, worker: Any = None) -> None:
         """Nothing to release: OpenFHE keeps keys for the process's lifetime."""
 
 

@@ -58,3 +58,8 @@ __all__ = [
     "sum",
     "transpose",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API only (not the private modules the package imports)."""
+    return sorted(__all__)

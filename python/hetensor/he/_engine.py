@@ -441,7 +441,10 @@ class DryEngine(Engine):
     def add(self, a: Any, b: Any) -> Any:
         return self._join(a, b)
 
-    sub = add_into = add
+    sub = add
+
+    def add_into(self, total: Any, term: Any) -> Any:
+        return self._join(total, term)
 
     def neg(self, a: Any) -> Any:
         return a

@@ -94,6 +94,7 @@ def _binary(kind: str, x: Any, y: Any) -> EncryptedArray:
     eng = base._eng
     if ex is not None and ey is not None:
         return _same_layout(kind, ex._as_shape(shape, layout), ey._as_shape(shape, layout))
+    assert plain is not None  # one operand is plain (checked above)
 
     enc = base._as_shape(shape, layout)
     enc_first = ex is not None
@@ -179,7 +180,7 @@ def power(x: Any, n: Any) -> EncryptedArray:
         raise TypeError("only EncryptedArray ** (non-negative int) is supported")
     if isinstance(n, np.ndarray) and n.ndim == 0:
         n = n.item()
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 0 or n > 2**16:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 0 <= int(n) <= 2**16:
         raise TypeError(f"exponent must be a non-negative int (at most 65536), got {n!r}")
     n = int(n)
     if n == 0:
@@ -408,6 +409,8 @@ def _matmul_2d(x: Any, y: Any) -> EncryptedArray:
         return transpose(_matmul_2d(transpose(y), np.asarray(x).T))
     # enc (m, n) @ plain (n, p): one column at a time, assembled by masked rotations
     w = as_plain(y)
+    if not isinstance(w, np.ndarray):
+        raise TypeError(f"unsupported operand type for matmul: {type(y).__name__}")
     cols = [_rowmajor_matvec(x, w[:, k]) for k in range(p)]
     return stack(cols, axis=1)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from ..errors import InsecureParametersWarning, KeyRoleError
 
@@ -159,6 +159,7 @@ def report(params: CKKSParameters, role: str) -> dict[str, Any]:
     }
 
 
+# Only Context inherits this facet, so ``cls`` is Context (passed on with a cast).
 class Hardening:
     """Noise flooding and the reports (:meth:`security_report`, :meth:`info`) of
     :class:`~hetensor.Context` (a facet of it: Context inherits them; they use its
@@ -168,14 +169,15 @@ class Hardening:
         _params: CKKSParameters
         _keys: Any
         _engine: Any
-        role: str
-        fingerprint: str
-        keygen_seconds: float
+
+        @property
+        def role(self) -> str: ...
+        @property
+        def fingerprint(self) -> str: ...
+        @property
+        def keygen_seconds(self) -> float: ...
 
         def key_sizes(self) -> dict[str, int]: ...
-
-        @classmethod
-        def ckks(cls, depth: int = 3, **kwargs: Any) -> Context: ...
 
         def _check_compatible(self, obj: Any) -> None: ...
 
@@ -216,7 +218,7 @@ class Hardening:
         >>> np.allclose(ctx.decrypt(ctx.encrypt(x) ** 2), x**2, atol=1e-9)  # doctest: +SKIP
         True
         """
-        return flooding(cls, computation, depth, margin_bits, kwargs)
+        return flooding(cast("type[Context]", cls), computation, depth, margin_bits, kwargs)
 
     def decryption_noise(self, obj: Any) -> float:
         """log2 of the noise in ``obj`` on a noise-estimation context (flooding phase 1).

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 
@@ -236,6 +236,8 @@ def key_sizes(keys: KeyRing) -> dict[str, int]:
     return sizes
 
 
+# Only Context inherits this facet, so ``self`` is a Context: the methods pass it on as one
+# with ``cast("Context", self)``.
 class WireFormat:
     """The serialization methods of :class:`~hetensor.Context` (a facet of it: Context
     inherits them; they use its crypto context, parameters, keys and fingerprint)."""
@@ -255,7 +257,7 @@ class WireFormat:
     def to_bytes(self, obj: Any) -> bytes:
         """Serialize an encrypted object into a checked envelope (:mod:`.serialize`)."""
         self._check_compatible(obj)
-        return object_to_bytes(self, obj)
+        return object_to_bytes(cast("Context", self), obj)
 
     def from_bytes(self, data: bytes, *, isolate: bool = False) -> Any:
         """Deserialize an encrypted object made under this context (or a compatible one).
@@ -271,7 +273,7 @@ class WireFormat:
         ContextMismatchError
             The object belongs to another context.
         """
-        return object_from_bytes(self, data, isolate=isolate)
+        return object_from_bytes(cast("Context", self), data, isolate=isolate)
 
     def receive(self, obj: Any) -> Any:
         """Re-bind an encrypted object to this context, through bytes as over a network."""
@@ -285,7 +287,7 @@ class WireFormat:
         include_secret : bool, default False
             Also write the secret key (owner only). Never send that to a server.
         """
-        return context_to_bytes(self, include_secret=include_secret)
+        return context_to_bytes(cast("Context", self), include_secret=include_secret)
 
     @classmethod
     def deserialize(cls, data: bytes, *, isolate: bool = False) -> Context:
@@ -296,7 +298,7 @@ class WireFormat:
         :meth:`from_bytes`).
         """
         cc, params, keys, claimed = context_from_bytes(data, isolate=isolate)
-        ctx = cls(_state=(cc, params, keys))
+        ctx = cast("Context", cls(_state=(cc, params, keys)))
         if ctx._fingerprint != claimed:
             raise FormatError("serialized context is inconsistent: fingerprint mismatch")
         return ctx
@@ -306,7 +308,7 @@ class WireFormat:
 
         See :func:`hetensor.io.save_secret_key`; restore with :meth:`with_secret_key`.
         """
-        return secret_key_to_bytes(self)
+        return secret_key_to_bytes(cast("Context", self))
 
     def with_secret_key(self, data: bytes, *, isolate: bool = False) -> Context:
         """The owner's context: this (public) context plus the secret key in ``data``.
@@ -325,7 +327,7 @@ class WireFormat:
         >>> again.role                                                # doctest: +SKIP
         'owner'
         """
-        secret = secret_key_from_bytes(self, data, isolate=isolate)
+        secret = secret_key_from_bytes(cast("Context", self), data, isolate=isolate)
         return self._with_keys(self._keys.view(secret_key=secret))
 
     def key_sizes(self) -> dict[str, int]:

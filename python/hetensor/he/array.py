@@ -200,9 +200,10 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
     def transpose(self, *axes: Any) -> EncryptedArray:
         from ._functions import transpose as _transpose
 
+        order: Any = axes
         if len(axes) == 1 and (axes[0] is None or not isinstance(axes[0], (int, np.integer))):
-            axes = axes[0]
-        return _transpose(self, axes if axes else None)
+            order = axes[0]
+        return _transpose(self, order if order else None)
 
     def reshape(self, *shape: Any) -> EncryptedArray:
         from ._functions import reshape as _reshape

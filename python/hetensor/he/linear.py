@@ -172,7 +172,7 @@ def fit_gram(
     if penalty.shape != (d_eff,):
         raise ValueError(f"penalty must have shape ({d_eff},), got {penalty.shape}")
     t = {r: arr._cts[0] for r, arr in enumerate(stats.diagonals)}
-    eta = float(learning_rate) / float(stats.weight_sum)  # type: ignore[arg-type]
+    eta = float(learning_rate) / float(stats.weight_sum)
     scales = (1.0 + beta, beta) if beta else (1.0,)
     diags, c = _gram.fold_iteration(
         t,

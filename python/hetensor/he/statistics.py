@@ -12,13 +12,13 @@ distributed training reduces; the solver then iterates on the merged statistics
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from .array import EncryptedArray
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class GramStatistics:
     """Encrypted ``X^T X``, ``X^T y`` and ``n`` of one partition (or several, merged).
 
@@ -53,11 +53,23 @@ class GramStatistics:
     fit_intercept: bool
     diagonals: tuple[EncryptedArray, ...] = field(repr=False)
     xty: EncryptedArray | None = field(repr=False)
-    weight_sum: float | None = None
+    weight_sum: float
 
-    def __post_init__(self) -> None:
-        if self.weight_sum is None:
-            object.__setattr__(self, "weight_sum", float(self.n_samples))
+    # Written out (not generated) because ``weight_sum=None`` means ``n_samples``: the stored
+    # field is always a float.
+    def __init__(
+        self,
+        n_samples: int,
+        n_features: int,
+        fit_intercept: bool,
+        diagonals: tuple[EncryptedArray, ...],
+        xty: EncryptedArray | None,
+        weight_sum: float | None = None,
+    ) -> None:
+        total = float(n_samples) if weight_sum is None else weight_sum
+        values = (n_samples, n_features, fit_intercept, diagonals, xty, total)
+        for f, value in zip(fields(self), values, strict=True):
+            object.__setattr__(self, f.name, value)
 
     @classmethod
     def identity(cls) -> GramStatistics:
@@ -100,13 +112,14 @@ class GramStatistics:
         if self.is_identity:
             return other
         self._check_compatible(other)
+        assert self.xty is not None and other.xty is not None  # neither is the identity
         return GramStatistics(
             self.n_samples + other.n_samples,
             self.n_features,
             self.fit_intercept,
             tuple(a + b for a, b in zip(self.diagonals, other.diagonals, strict=True)),
-            self.xty + other.xty,  # type: ignore[operator]
-            float(self.weight_sum) + float(other.weight_sum),  # type: ignore[arg-type]
+            self.xty + other.xty,
+            float(self.weight_sum) + float(other.weight_sum),
         )
 
     __add__ = merge

@@ -43,7 +43,9 @@ def _read_regression(group: Any, options: LoadOptions) -> Any:
     from .. import linear_model
 
     encrypted = [n for n in ("coef_", "intercept_") if n in group and "envelope" in group[n]]
-    ctx = require_context(options, "an encrypted model") if encrypted else None
+    ctx: Any = None  # a Context, needed only when something is encrypted
+    if encrypted:
+        ctx = require_context(options, "an encrypted model")
     for name in encrypted:
         stored = str(group[name].attrs.get("context_fingerprint", ""))
         if stored != ctx.fingerprint:

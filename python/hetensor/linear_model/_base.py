@@ -9,7 +9,7 @@ import numpy as np
 from ..errors import NonFiniteError
 
 
-def step(learning_rate: float | None, d_eff: int, alpha: float, n: int) -> float:
+def step(learning_rate: float | None, d_eff: int, alpha: float, n: float) -> float:
     """The step: given, or 1 / (trace bound of the Hessian) for standardized features."""
     if learning_rate is not None:
         return float(learning_rate)

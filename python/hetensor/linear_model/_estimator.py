@@ -59,6 +59,7 @@ def encrypt_dataset(ctx: Any, X: Any, y: Any) -> tuple[EncryptedArray, Encrypted
     X, y = check_plain_xy(X, y)
     _warn_scale(X, y)
     data = EncryptedDataset.encrypt(ctx, X, y)
+    assert data.y is not None  # encrypted with its target
     return data.X, data.y
 
 
@@ -167,6 +168,8 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
     >>> model.fit(Xe, ye)                                                    # doctest: +SKIP
     >>> owner.decrypt(model.coef_)                                           # doctest: +SKIP
     """
+
+    intercept_: EncryptedArray | float  # set by fit: encrypted with fit_intercept, else 0.0
 
     def __init__(
         self,
@@ -376,7 +379,11 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
     def _set_fitted(self, result: linear.LinearFit) -> EncryptedLinearRegression:
         self._w = result.weights
         self.coef_ = result.coef
-        self.intercept_ = result.intercept if self.fit_intercept else 0.0
+        if self.fit_intercept:
+            assert result.intercept is not None  # fitted with the ones column
+            self.intercept_ = result.intercept
+        else:
+            self.intercept_ = 0.0
         self.n_features_in_ = int(result.coef.shape[0])
         self.n_iter_ = int(self.max_iter)
         self.n_refreshes_ = result.n_refreshes
@@ -396,6 +403,7 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
             if not np.all(np.isfinite(X)):
                 raise NonFiniteError("X holds NaN or infinity")
         intercept = self.intercept_ if self.fit_intercept else None
+        assert not isinstance(intercept, float)  # fit_intercept: the intercept is encrypted
         # the weights in one ciphertext make the fast product; a loaded model has coef_ only
         return linear.predict(X, self.coef_, intercept, weights=getattr(self, "_w", None))
 

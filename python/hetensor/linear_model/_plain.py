@@ -131,7 +131,7 @@ class GramDescentRegression(Params, RegressorMixin, BaseEstimator):
         self._validate_params()
         X, y = check_plain_xy(X, y)
         s = check_sample_weight(sample_weight, X.shape[0])
-        common = {
+        common: dict[str, Any] = {
             "alpha": self.alpha,
             "max_iter": self.max_iter,
             "fit_intercept": self.fit_intercept,

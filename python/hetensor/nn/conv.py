@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
@@ -126,7 +126,9 @@ class Conv2d:
         and :attr:`grad_bias`."""
         if self._input is None:
             raise RuntimeError("backward() called before forward()")
-        needs = ("input", "weight", "bias") if self.bias is not None else ("input", "weight")
+        needs: tuple[Literal["input", "weight", "bias"], ...] = (
+            ("input", "weight", "bias") if self.bias is not None else ("input", "weight")
+        )
         g = F.conv2d_backward(
             self._input,
             self.weight,

@@ -27,7 +27,7 @@ try:  # scipy.fft: multithreaded (workers) and keeps float32 as complex64
 
     _HAS_WORKERS = True
 except ImportError:  # pragma: no cover - SciPy is optional
-    _fft = np.fft  # type: ignore[assignment]
+    _fft = np.fft  # type: ignore[misc]  # the same functions (no workers); mypy types scipy's
     _HAS_WORKERS = False
 
 

@@ -9,7 +9,8 @@
 
 namespace hetensor::blas {
 
-// OpenBLAS's build description, e.g. "OpenBLAS 0.3.30 DYNAMIC_ARCH NO_AFFINITY Haswell MAX_THREADS=64".
+// OpenBLAS's build description, e.g. "OpenBLAS 0.3.30 DYNAMIC_ARCH NO_AFFINITY Haswell
+// MAX_THREADS=64".
 std::string config();
 
 // Number of threads OpenBLAS uses for one call. Kernels change it only through
@@ -35,16 +36,16 @@ class ScopedSingleThread {
 // B is K x N after op, C is M x N; lda/ldb/ldc are row strides (elements). Overloaded for
 // float and double so templated kernels call blas::gemm(...). Sizes must fit OpenBLAS's
 // 32-bit integers (checked: throws std::length_error).
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-          float alpha, const float* a, std::int64_t lda, const float* b, std::int64_t ldb,
-          float beta, float* c, std::int64_t ldc);
-void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k,
-          double alpha, const double* a, std::int64_t lda, const double* b, std::int64_t ldb,
-          double beta, double* c, std::int64_t ldc);
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, float alpha,
+          const float* a, std::int64_t lda, const float* b, std::int64_t ldb, float beta, float* c,
+          std::int64_t ldc);
+void gemm(bool trans_a, bool trans_b, std::int64_t m, std::int64_t n, std::int64_t k, double alpha,
+          const double* a, std::int64_t lda, const double* b, std::int64_t ldb, double beta,
+          double* c, std::int64_t ldc);
 
 // Row-major y = alpha * op(A) x + beta * y, A m x n (before op) with row stride lda.
-void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a,
-          std::int64_t lda, const float* x, float beta, float* y);
+void gemv(bool trans, std::int64_t m, std::int64_t n, float alpha, const float* a, std::int64_t lda,
+          const float* x, float beta, float* y);
 void gemv(bool trans, std::int64_t m, std::int64_t n, double alpha, const double* a,
           std::int64_t lda, const double* x, double beta, double* y);
 

@@ -20,8 +20,7 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__)
 #define HETENSOR_X86_DISPATCH 1
-#define HETENSOR_CLONES \
-  __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#define HETENSOR_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #define HETENSOR_TARGET_AVX512 __attribute__((target("avx512f")))
 #define HETENSOR_TARGET_AVX2 __attribute__((target("arch=x86-64-v3")))
 #else

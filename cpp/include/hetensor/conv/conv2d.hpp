@@ -17,8 +17,12 @@ struct Conv2dParams {
   std::int64_t dil_h = 1, dil_w = 1;
   std::int64_t groups = 1;
 
-  std::int64_t out_h() const { return (h + pad_top + pad_bottom - dil_h * (kh - 1) - 1) / stride_h + 1; }
-  std::int64_t out_w() const { return (w + pad_left + pad_right - dil_w * (kw - 1) - 1) / stride_w + 1; }
+  std::int64_t out_h() const {
+    return (h + pad_top + pad_bottom - dil_h * (kh - 1) - 1) / stride_h + 1;
+  }
+  std::int64_t out_w() const {
+    return (w + pad_left + pad_right - dil_w * (kw - 1) - 1) / stride_w + 1;
+  }
   std::int64_t cin_g() const { return c_in / groups; }
   std::int64_t cout_g() const { return c_out / groups; }
 
@@ -50,8 +54,8 @@ void conv2d_backward(const Conv2dParams& p, const T* x, const T* w, const T* gy,
 template <typename T>
 void conv2d_forward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* bias, T* y);
 template <typename T>
-void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx,
-                           T* gw, T* gb);
+void conv2d_backward_tiled(const Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                           T* gb);
 
 // Index of the first NaN or infinity in a[0, n), or -1.
 template <typename T>

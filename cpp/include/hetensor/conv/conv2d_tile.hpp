@@ -18,11 +18,11 @@
 
 namespace hetensor::conv::tile {
 
-constexpr int kTileH = 8;    // output (or input) rows per tile
-constexpr int kTileW = 16;   // columns per tile; one thread per pixel: 128 threads
+constexpr int kTileH = 8;   // output (or input) rows per tile
+constexpr int kTileW = 16;  // columns per tile; one thread per pixel: 128 threads
 constexpr int kThreads = kTileH * kTileW;
-constexpr int kTileK = 8;    // output channels per forward block
-constexpr int kTileQ = 16;   // kernel taps per weight-gradient block
+constexpr int kTileK = 8;   // output channels per forward block
+constexpr int kTileQ = 16;  // kernel taps per weight-gradient block
 
 // Geometry in a form device code can use (Conv2dParams' member functions are host-only).
 struct Geom {
@@ -32,9 +32,8 @@ struct Geom {
 };
 
 inline Geom to_geom(const Conv2dParams& p) {
-  return Geom{p.n,        p.c_in,     p.h,      p.w,        p.c_out,  p.kh,
-              p.kw,       p.stride_h, p.stride_w, p.pad_top, p.pad_left, p.dil_h,
-              p.dil_w,    p.groups,   p.out_h(),  p.out_w()};
+  return Geom{p.n,        p.c_in,    p.h,        p.w,     p.c_out, p.kh,     p.kw,      p.stride_h,
+              p.stride_w, p.pad_top, p.pad_left, p.dil_h, p.dil_w, p.groups, p.out_h(), p.out_w()};
 }
 
 HETENSOR_HD inline std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
@@ -54,8 +53,12 @@ HETENSOR_HD inline void tile_origin(std::int64_t t, std::int64_t tiles_w, std::i
 // ---- forward --------------------------------------------------------------------------------
 
 // Rows and columns of the input patch an output tile reads.
-HETENSOR_HD inline std::int64_t fwd_patch_h(const Geom& g) { return (kTileH - 1) * g.sh + g.dh * (g.kh - 1) + 1; }
-HETENSOR_HD inline std::int64_t fwd_patch_w(const Geom& g) { return (kTileW - 1) * g.sw + g.dw * (g.kw - 1) + 1; }
+HETENSOR_HD inline std::int64_t fwd_patch_h(const Geom& g) {
+  return (kTileH - 1) * g.sh + g.dh * (g.kh - 1) + 1;
+}
+HETENSOR_HD inline std::int64_t fwd_patch_w(const Geom& g) {
+  return (kTileW - 1) * g.sw + g.dw * (g.kw - 1) + 1;
+}
 
 // Thread `tid` of `nthreads` copies its share of the input patch whose top-left output pixel is
 // (oh0, ow0) from one channel plane, writing zeros where the patch leaves the input (padding).
@@ -91,8 +94,12 @@ HETENSOR_HD inline std::int64_t bwd_first(std::int64_t i0, std::int64_t pad, std
   return ceil_div(i0 + pad - dil * (k - 1), stride);
 }
 // Patch of grad_output rows/columns an input tile needs (an upper bound, same for all tiles).
-HETENSOR_HD inline std::int64_t bwd_patch_h(const Geom& g) { return (kTileH - 1 + g.dh * (g.kh - 1)) / g.sh + 2; }
-HETENSOR_HD inline std::int64_t bwd_patch_w(const Geom& g) { return (kTileW - 1 + g.dw * (g.kw - 1)) / g.sw + 2; }
+HETENSOR_HD inline std::int64_t bwd_patch_h(const Geom& g) {
+  return (kTileH - 1 + g.dh * (g.kh - 1)) / g.sh + 2;
+}
+HETENSOR_HD inline std::int64_t bwd_patch_w(const Geom& g) {
+  return (kTileW - 1 + g.dw * (g.kw - 1)) / g.sw + 2;
+}
 
 // Stages the grad_output patch of one output channel plane that reaches the input tile with
 // top-left input pixel (ih0, iw0); zeros outside the output.

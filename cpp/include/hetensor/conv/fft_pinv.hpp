@@ -1,5 +1,6 @@
 #pragma once
-// Per-frequency pseudo-inverse of a multi-channel circular convolution (hetensor.signal.conv2d_pinv).
+// Per-frequency pseudo-inverse of a multi-channel circular convolution
+// (hetensor.signal.conv2d_pinv).
 //
 // A circular cross-correlation y_j = sum_k K_jk (*) x_k (c_out x c_in kernels) is, after a 2-D
 // real FFT of size (H, W), one small c_out x c_in matrix per frequency f:
@@ -15,9 +16,9 @@ namespace hetensor::conv {
 
 // How transfer_pinv treated the frequencies.
 struct PinvStats {
-  std::int64_t inverted = 0;  // square, provably above the cut-off: P_f = A_f^-1 by LU
-  std::int64_t svd = 0;       // the rest: P_f from a thin SVD with the rcond cut-off
-  std::int64_t smax_svds = 0; // singular-values-only SVDs spent on the global s_max
+  std::int64_t inverted = 0;   // square, provably above the cut-off: P_f = A_f^-1 by LU
+  std::int64_t svd = 0;        // the rest: P_f from a thin SVD with the rcond cut-off
+  std::int64_t smax_svds = 0;  // singular-values-only SVDs spent on the global s_max
 };
 
 // Moore-Penrose pseudo-inverses P_f (F, n, m) of the transfer matrices a (F, m, n), with

@@ -11,7 +11,7 @@ template <typename T>
 void conv2d_forward(const conv::Conv2dParams& p, const T* x, const T* w, const T* bias, T* y);
 
 template <typename T>
-void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx,
-                     T* gw, T* gb);
+void conv2d_backward(const conv::Conv2dParams& p, const T* x, const T* w, const T* gy, T* gx, T* gw,
+                     T* gb);
 
 }  // namespace hetensor::cuda

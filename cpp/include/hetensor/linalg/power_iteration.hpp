@@ -3,8 +3,8 @@
 // operator: V <- orth(A V), with a Rayleigh-Ritz step on every iterate; or its
 // Chebyshev-filtered form V <- orth(p_m(A) V), p_m the degree-m Chebyshev polynomial that is
 // at most 1 in magnitude on [-c, c], c = |theta_{k+1}| the largest guard Ritz value (an
-// estimate of the unwanted spectrum's extent), and grows fastest outside it, for both signs: one filter
-// does the work of many power steps when |lambda_k| / |lambda_{p+1}| is close to 1.
+// estimate of the unwanted spectrum's extent), and grows fastest outside it, for both signs: one
+// filter does the work of many power steps when |lambda_k| / |lambda_{p+1}| is close to 1.
 //
 // Orthonormalisation is CholeskyQR2 (Gram matrix by GEMM, p x p Cholesky, triangular solve by
 // GEMM, twice): all of its O(n p^2) work is BLAS-3 and it makes two passes over V, where a
@@ -40,8 +40,8 @@ struct PowerIterationResult {
   std::int64_t iterations = 0;  // Rayleigh-Ritz steps (outer iterations)
   std::int64_t matmats = 0;     // block products A V made (= iterations for the power method)
   bool converged = false;
-  double max_change = 0.0;      // largest column change at the last iteration
-  std::int64_t fallbacks = 0;   // orthonormalisations that needed Householder QR
+  double max_change = 0.0;     // largest column change at the last iteration
+  std::int64_t fallbacks = 0;  // orthonormalisations that needed Householder QR
 };
 
 // Runs the iteration. n: order of A; k: eigenpairs wanted; p (k <= p <= n): block size (p > k
@@ -73,9 +73,9 @@ template <typename T>
 using BlockOp = std::function<void(const T* v, std::int64_t p, T* w)>;
 
 struct LanczosResult {
-  std::int64_t steps = 0;       // Lanczos steps: single-vector operator applications
-  std::int64_t restarts = 0;    // thick restarts (the injection of the check vector included)
-  std::int64_t matvecs = 0;     // steps + k (the explicit residuals at the end)
+  std::int64_t steps = 0;     // Lanczos steps: single-vector operator applications
+  std::int64_t restarts = 0;  // thick restarts (the injection of the check vector included)
+  std::int64_t matvecs = 0;   // steps + k (the explicit residuals at the end)
   bool converged = false;
   double max_estimate = 0.0;    // largest |beta s_i| / max(|theta_i|, floor) at the end
   std::int64_t basis_size = 0;  // m
@@ -94,9 +94,9 @@ struct LanczosResult {
 // other copies would be missed: on convergence the k Ritz vectors are kept and the basis is
 // continued from a random vector orthogonal to them (a check cycle of at least 10 new
 // vectors; a missing eigenvalue shows up as a new wanted Ritz value there), repeated until a
-// check brings nothing new (one more copy of each repeated eigenvalue per check). When the Krylov space becomes
-// invariant (beta ~ 0, e.g. k close to n) it continues from a random orthogonal vector.
-// max_steps bounds the Lanczos steps. v0: start vector (n, any non-zero). Outputs as
+// check brings nothing new (one more copy of each repeated eigenvalue per check). When the Krylov
+// space becomes invariant (beta ~ 0, e.g. k close to n) it continues from a random orthogonal
+// vector. max_steps bounds the Lanczos steps. v0: start vector (n, any non-zero). Outputs as
 // power_iteration: eigvals (k, largest |lambda| first), eigvecs (n x k row-major, each
 // column's largest-|.| entry positive), residuals (k, ||A x - lambda x|| from one block
 // product A X). Throws std::invalid_argument when A proves non-symmetric (the Gram-Schmidt

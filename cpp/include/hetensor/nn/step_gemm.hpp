@@ -37,7 +37,7 @@ class PackedWeights {
 // C = A op(W) (accumulate = false) or C += A op(W); A row stride lda, C row stride ldc.
 void step_gemm(std::int64_t m, const float* a, std::int64_t lda, const PackedWeights<float>& w,
                bool accumulate, float* c, std::int64_t ldc);
-void step_gemm(std::int64_t m, const double* a, std::int64_t lda,
-               const PackedWeights<double>& w, bool accumulate, double* c, std::int64_t ldc);
+void step_gemm(std::int64_t m, const double* a, std::int64_t lda, const PackedWeights<double>& w,
+               bool accumulate, double* c, std::int64_t ldc);
 
 }  // namespace hetensor::nn

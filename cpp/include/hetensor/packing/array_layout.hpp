@@ -78,15 +78,15 @@ ArrayLayout transpose_layout(const ArrayLayout& layout, const std::vector<std::i
 struct RelayoutTerm {
   std::int64_t dst_chunk = 0;
   std::int64_t src_chunk = 0;
-  std::int64_t rotation = 0;   // in [0, slots)
-  std::vector<double> mask;    // `slots` zeros and ones
+  std::int64_t rotation = 0;  // in [0, slots)
+  std::vector<double> mask;   // `slots` zeros and ones
 };
 
 // Plan moving data from `src` to `dst`: element e of dst (C-order) takes element
-// source_index[e] of src (-1: the element comes from elsewhere and stays zero here). Destination replicas are filled too. Terms are sorted by
-// (src_chunk, rotation, dst_chunk). `free_move` is set when the source ciphertexts already
-// hold every destination element in place (same chunking, all rotations zero, no mask
-// needed): the data need not move at all.
+// source_index[e] of src (-1: the element comes from elsewhere and stays zero here). Destination
+// replicas are filled too. Terms are sorted by (src_chunk, rotation, dst_chunk). `free_move` is set
+// when the source ciphertexts already hold every destination element in place (same chunking, all
+// rotations zero, no mask needed): the data need not move at all.
 std::vector<RelayoutTerm> plan_relayout(const ArrayLayout& src, const ArrayLayout& dst,
                                         const std::int64_t* source_index, bool& free_move);
 
@@ -101,9 +101,9 @@ void layout_mask(const ArrayLayout& layout, double* out);
 //   y = sum_g rot( sum_b diag'_{gB+b} * rot(x, b), g*B*2P + g*B )
 // leaves y in slots [0, P). Needs 2*P*P <= slots.
 struct BsgsPlan {
-  std::int64_t n = 0;        // padded size P
-  std::int64_t baby = 1;     // B
-  std::int64_t giant = 1;    // G, B * G == P
+  std::int64_t n = 0;      // padded size P
+  std::int64_t baby = 1;   // B
+  std::int64_t giant = 1;  // G, B * G == P
   std::int64_t slots = 1;
   std::vector<std::int64_t> baby_steps;   // 1 .. B-1 (rotations of x)
   std::vector<std::int64_t> block_steps;  // 2P, 4P, ..., B*P (sum over baby blocks)

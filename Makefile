@@ -6,6 +6,8 @@
 #   make bench       benchmark table (hetensor bench)
 #   make bench-native  build the C++ benchmark executable (build/bench/hetensor_bench) and run it
 #   make bench-torch kernel benchmarks against PyTorch, in .venv-torch (CPython 3.11, torch 2.13.0)
+#   make bench-peers hetensor beside TenSEAL and openfhe-numpy (each in its own 3.10 venv, made
+#                    here: .venv-tenseal, .venv-ofnumpy) and raw OpenFHE 1.5.1 and 1.6.1
 #   make docs        the documentation site (mkdocs build --strict) into site/
 #   make format      ruff format and clang-format over the sources (make lint checks them)
 #   make fixtures    regenerate the PyTorch golden fixtures in tests/data/ (in .venv-torch)
@@ -30,7 +32,14 @@ TORCH_STAMP := $(TORCH_VENV)/.hetensor-installed
 # into .venv (3.10), where pip would fetch a multi-GB CUDA build.
 TORCH_SPEC ?= torch==2.13.0
 
-.PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch fixtures info lint stubs format format-check wheel venv clean
+# The peers of `make bench-peers`, each in its own CPython 3.10 venv (never .venv: openfhe-numpy
+# needs openfhe 1.5.1, hetensor 1.6.1). The workers there import no hetensor.
+TENSEAL_VENV ?= .venv-tenseal
+TENSEAL_SPEC ?= tenseal==0.3.16
+OFNUMPY_VENV ?= .venv-ofnumpy
+OFNUMPY_SPEC ?= openfhe-numpy==1.5.1.0.0.22.4
+
+.PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch bench-peers fixtures info lint stubs format format-check wheel venv clean
 
 $(PY):
 	@py=$$(scripts/find-python.sh) || exit 1; \
@@ -83,6 +92,19 @@ bench-native: bench-native-build
 bench-torch: $(TORCH_STAMP)
 	$(TORCH_VENV)/bin/hetensor bench --filter 'torch*'
 
+$(TENSEAL_VENV)/.installed $(OFNUMPY_VENV)/.installed: %/.installed:
+	@py=$$(scripts/find-python.sh) || exit 1; \
+	 echo "creating $* with $$py"; \
+	 "$$py" -m venv $*
+	$*/bin/python -m pip install --quiet --upgrade pip
+	$*/bin/python -m pip install --quiet numpy \
+	  "$(if $(filter $(TENSEAL_VENV),$*),$(TENSEAL_SPEC),$(OFNUMPY_SPEC))"
+	@touch $@
+
+# ~1 hour; OMP_NUM_THREADS=1 on every side (TenSEAL: n_threads=1)
+bench-peers: $(STAMP) $(TENSEAL_VENV)/.installed $(OFNUMPY_VENV)/.installed
+	OMP_NUM_THREADS=1 $(VENV)/bin/hetensor bench --filter 'peers*' --json bench-peers.json
+
 fixtures: $(TORCH_STAMP)
 	$(TORCH_PY) scripts/make_torch_fixtures.py
 
@@ -124,4 +146,4 @@ wheel: $(PY)
 	$(PY) -m pip wheel --no-deps -w dist .
 
 clean:
-	rm -rf build dist site $(VENV) $(TORCH_VENV) .pytest_cache
+	rm -rf build dist site $(VENV) $(TORCH_VENV) $(TENSEAL_VENV) $(OFNUMPY_VENV) .pytest_cache

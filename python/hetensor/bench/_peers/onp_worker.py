@@ -1,0 +1,113 @@
+"""openfhe-numpy 1.5.1 worker (run by ``.venv-ofnumpy``'s interpreter; see :mod:`._protocol`).
+
+Written as openfhe-numpy's examples write it: ``onp.array(..., fhe_type="C")`` packs a
+matrix row-major (a vector column-major for ``@``), ``onp.sum``/``@`` with the keys its
+helpers make, one thread. Parameters as its examples, at 128-bit: FIXEDAUTO, HYBRID key
+switching, uniform ternary secrets, 40-bit scale over a 60-bit first modulus; the ring is
+OpenFHE's 128-bit choice for the depth, raised until the packed operands fit the slots.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+import openfhe as fhe  # before openfhe_numpy: the other order crashes the 1.5.1 wheels
+import openfhe_numpy as onp
+
+from ._protocol import Prepared, Unsupported, main
+
+SCALE_BITS = 40
+DEPTH = {"multiply": 1, "matvec_plain": 2, "matvec_enc": 2, "matmul_enc": 3}
+
+
+def _padded(shape: tuple[int, ...]) -> int:
+    return int(np.prod([1 << max(0, int(s) - 1).bit_length() for s in shape]))
+
+
+def context(depth: int, slots: int) -> tuple[Any, Any, dict[str, Any]]:
+    """OpenFHE's 128-bit context for ``depth``, with a ring of at least ``2 * slots``."""
+    ring = 0
+    while True:
+        p = fhe.CCParamsCKKSRNS()
+        p.SetMultiplicativeDepth(depth)
+        p.SetScalingModSize(SCALE_BITS)
+        p.SetFirstModSize(60)
+        p.SetScalingTechnique(fhe.ScalingTechnique.FIXEDAUTO)
+        p.SetKeySwitchTechnique(fhe.KeySwitchTechnique.HYBRID)
+        p.SetSecretKeyDist(fhe.SecretKeyDist.UNIFORM_TERNARY)
+        p.SetSecurityLevel(fhe.SecurityLevel.HEStd_128_classic)
+        if ring:
+            p.SetRingDim(ring)
+        cc = fhe.GenCryptoContext(p)
+        if cc.GetRingDimension() // 2 >= slots:
+            break
+        ring = max(2 * slots, 2 * cc.GetRingDimension())
+    for feature in ("PKE", "LEVELEDSHE", "ADVANCEDSHE"):
+        cc.Enable(getattr(fhe.PKESchemeFeature, feature))
+    keys = cc.KeyGen()
+    cc.EvalMultKeyGen(keys.secretKey)
+    info = {"ring": int(cc.GetRingDimension()), "depth": depth, "scale_bits": SCALE_BITS}
+    return cc, keys, info
+
+
+def prepare(op: str, data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
+    if op == "ridge":
+        raise Unsupported("ridge: not written for openfhe-numpy yet")
+    operands = [v for k, v in data.items() if k in ("x", "M", "A", "B")]
+    need = max(_padded(v.shape) for v in operands)
+    cc, keys, info = context(DEPTH.get(op, 1), need)
+    pk, sk = keys.publicKey, keys.secretKey
+    batch = cc.GetRingDimension() // 2
+
+    def enc(v: np.ndarray, order: Any = onp.ROW_MAJOR, kind: str = "C") -> Any:
+        return onp.array(
+            cc=cc,
+            data=v,
+            batch_size=batch,
+            order=order,
+            fhe_type=kind,
+            mode="tile",
+            public_key=pk if kind == "C" else None,
+        )
+
+    def dec(ct: Any) -> np.ndarray:
+        return np.asarray(ct.decrypt(sk, unpack_type="original"), dtype=np.float64)
+
+    if op in ("encrypt", "decrypt", "add", "multiply", "total_sum"):
+        x = data["x"]
+        a = enc(x)
+        b = enc(data["y"]) if "y" in data else None
+        if op == "total_sum":
+            onp.gen_sum_key(sk)
+        run = {
+            "encrypt": lambda: enc(x),
+            "decrypt": lambda: dec(a),
+            "add": lambda: a + b,
+            "multiply": lambda: a * b,
+            "total_sum": lambda: onp.sum(a),
+        }[op]
+        return Prepared(run, np.asarray if op == "decrypt" else dec, info)
+    if op in ("sum_axis0", "sum_axis1"):
+        m = enc(data["M"])
+        if op == "sum_axis0":
+            m.extra["rowkey"] = onp.sum_row_keys(sk, m.ncols, m.batch_size)
+        else:
+            m.extra["colkey"] = onp.sum_col_keys(sk, m.ncols)
+        axis = int(op[-1])
+        return Prepared(lambda: onp.sum(m, axis=axis), dec, info)
+    if op in ("matvec_plain", "matvec_enc"):
+        m = enc(data["A"], kind="P" if op == "matvec_plain" else "C")
+        m.extra["colkey"] = onp.sum_col_keys(sk)
+        v = enc(data["v"], onp.COL_MAJOR)
+        return Prepared(lambda: m @ v, dec, info)
+    if op == "matmul_enc":
+        a, b = enc(data["A"]), enc(data["B"])
+        onp.EvalSquareMatMultRotateKeyGen(sk, a.ncols)
+        return Prepared(lambda: a @ b, dec, info)
+    raise Unsupported(op)
+
+
+if __name__ == "__main__":
+    sys.exit(main("openfhe-numpy", "1.5.1", prepare))

@@ -1,0 +1,152 @@
+"""TenSEAL 0.3.16 worker (run by ``.venv-tenseal``'s interpreter; see :mod:`._protocol`).
+
+Written as TenSEAL's tutorials write it: CKKSVector for vectors, a matrix as one CKKSVector
+per row, ``vector.matmul(plain)`` for plain matrix products, CKKSTensor for encrypted @
+encrypted, one thread. Each operation gets the cheapest 128-bit context TenSEAL accepts for
+its depth (SEAL's table: ring 8192 holds 218 bits of modulus, 16384 holds 438).
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import Any
+
+import numpy as np
+import tenseal as ts
+
+from ._protocol import Prepared, Unsupported, main
+
+SCALE_BITS = 40
+# multiplicative depth each operation needs
+DEPTH = {"multiply": 1, "matvec_plain": 1, "matvec_enc": 1, "matmul_enc": 1, "ridge": 2}
+
+
+def context(depth: int, rotations: bool) -> tuple[Any, dict[str, Any]]:
+    """The cheapest 128-bit CKKS context holding ``depth`` levels of 40-bit scale."""
+    bits = [60] + [SCALE_BITS] * depth + [60]
+    ring = 8192 if sum(bits) <= 218 else 16384
+    ctx = ts.context(
+        ts.SCHEME_TYPE.CKKS, poly_modulus_degree=ring, coeff_mod_bit_sizes=bits, n_threads=1
+    )
+    ctx.global_scale = 2.0**SCALE_BITS
+    if rotations:
+        ctx.generate_galois_keys()
+    return ctx, {"ring": ring, "depth": depth, "modulus_bits": bits}
+
+
+def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
+    """Full-batch GD with one CKKSVector per column chunk (TenSEAL's best packing for GD).
+
+    The server computes the residual and the gradient sums (two levels: TenSEAL's scalar
+    products would need a third, i.e. ring 16384); the owner decrypts the gradient, steps and
+    re-encrypts the weights every epoch (pTensor's refresh: the owner sees the weights).
+    """
+    X, y = data["X"], data["y"]
+    n, d = X.shape
+    lr, alpha, epochs = params["learning_rate"], params["alpha"], params["epochs"]
+    split: dict[str, float] = {}
+    t0 = time.perf_counter()
+    ctx, info = context(DEPTH["ridge"], rotations=True)
+    slots = info["ring"] // 2
+    split["keygen"] = time.perf_counter() - t0
+    Xa = np.hstack([X, np.ones((n, 1))])
+    chunks = [slice(s, min(s + slots, n)) for s in range(0, n, slots)]
+    t0 = time.perf_counter()
+    cols = [[ts.ckks_vector(ctx, Xa[c, j].tolist()) for c in chunks] for j in range(d + 1)]
+    ys = [ts.ckks_vector(ctx, y[c].tolist()) for c in chunks]
+    split["encrypt"] = time.perf_counter() - t0
+    penalty = np.r_[np.full(d, alpha), 0.0]
+    width = min(slots, n)
+
+    def fit() -> np.ndarray:
+        w = np.zeros(d + 1)
+        t_epochs = []
+        for _ in range(epochs):
+            t0 = time.perf_counter()
+            we = [ts.ckks_vector(ctx, [v] * width) for v in w]  # the owner encrypts
+            res = []  # the server: residual per chunk, then the gradient sums
+            for k in range(len(chunks)):
+                acc = cols[0][k] * we[0]
+                for j in range(1, d + 1):
+                    acc = acc + cols[j][k] * we[j]
+                res.append(acc - ys[k])
+            grad = []
+            for j in range(d + 1):
+                g = (cols[j][0] * res[0]).sum()
+                for k in range(1, len(chunks)):
+                    g = g + (cols[j][k] * res[k]).sum()
+                grad.append(g)
+            g_plain = np.array([v.decrypt()[0] for v in grad])  # the owner decrypts, steps
+            w = w - (lr / n) * (g_plain + penalty * w)
+            t_epochs.append(time.perf_counter() - t0)
+        split["epochs"] = float(np.sum(t_epochs))
+        split["epoch_median"] = float(np.median(t_epochs))
+        return w
+
+    return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
+
+
+def prepare(op: str, data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
+    if op == "ridge":
+        return _ridge(data, params)
+    rotations = op in ("total_sum", "sum_axis1", "matvec_plain", "matvec_enc", "matmul_enc")
+    ctx, info = context(DEPTH.get(op, 0) or 1, rotations)
+    if op in ("encrypt", "decrypt", "add", "multiply", "total_sum"):
+        x = data["x"].tolist()
+        a = ts.ckks_vector(ctx, x)
+        b = ts.ckks_vector(ctx, data["y"].tolist()) if "y" in data else None
+        run = {
+            "encrypt": lambda: ts.ckks_vector(ctx, x),
+            "decrypt": lambda: a.decrypt(),
+            "add": lambda: a + b,
+            "multiply": lambda: a * b,
+            "total_sum": lambda: a.sum(),
+        }[op]
+        if op == "decrypt":
+            return Prepared(run, np.asarray, info)
+        return Prepared(run, lambda ct: np.asarray(ct.decrypt()), info)
+    if op in ("sum_axis0", "sum_axis1"):
+        rows = [ts.ckks_vector(ctx, r.tolist()) for r in data["M"]]
+
+        def axis0() -> Any:
+            acc = rows[0]
+            for r in rows[1:]:
+                acc = acc + r
+            return acc
+
+        if op == "sum_axis0":
+            return Prepared(axis0, lambda ct: np.asarray(ct.decrypt()), info)
+        return Prepared(
+            lambda: [r.sum() for r in rows],
+            lambda cts: np.array([c.decrypt()[0] for c in cts]),
+            info,
+        )
+    if op == "matvec_plain":
+        A, v = data["A"], data["v"]
+        ve = ts.ckks_vector(ctx, v.tolist())
+        At = A.T.tolist()
+        return Prepared(lambda: ve.matmul(At), lambda ct: np.asarray(ct.decrypt()), info)
+    if op == "matvec_enc":
+        A, v = data["A"], data["v"]
+        rows = [ts.ckks_vector(ctx, r.tolist()) for r in A]
+        ve = ts.ckks_vector(ctx, v.tolist())
+        return Prepared(
+            lambda: [r.dot(ve) for r in rows],
+            lambda cts: np.array([c.decrypt()[0] for c in cts]),
+            info,
+        )
+    if op == "matmul_enc":
+        A, B = data["A"], data["B"]
+        ea = ts.ckks_tensor(ctx, ts.plain_tensor(A.tolist()))
+        eb = ts.ckks_tensor(ctx, ts.plain_tensor(B.tolist()))
+        return Prepared(
+            lambda: ea.dot(eb),
+            lambda ct: np.asarray(ct.decrypt().tolist()),
+            info,
+        )
+    raise Unsupported(op)
+
+
+if __name__ == "__main__":
+    sys.exit(main("tenseal", ts.__version__, prepare))

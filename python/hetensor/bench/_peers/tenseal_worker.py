@@ -8,6 +8,8 @@ its depth (SEAL's table: ring 8192 holds 218 bits of modulus, 16384 holds 438).
 
 from __future__ import annotations
 
+import functools
+import operator
 import sys
 import time
 from typing import Any
@@ -87,8 +89,59 @@ def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
 
 
+def _ridge_per_sample(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
+    """TenSEAL's Tutorial 1 way: one CKKSVector per sample, ``x_i.dot(w)`` per row.
+
+    Slow (a rotation sum per sample and epoch): ``timed_epochs`` epochs run, and
+    ``epoch_median`` times ``epochs`` is the extrapolated training time; the weights
+    returned are those after ``epochs``, finished in float64 from the last encrypted
+    epoch's weights, so the error still checks the encrypted arithmetic.
+    """
+    X, y = data["X"], data["y"]
+    n, d = X.shape
+    lr, alpha, epochs = params["learning_rate"], params["alpha"], params["epochs"]
+    timed_epochs = min(epochs, int(params.get("timed_epochs", epochs)))
+    split: dict[str, float] = {}
+    t0 = time.perf_counter()
+    # three levels: the dot product, the broadcast of its 1-slot result (a masking
+    # product), the product with the row
+    ctx, info = context(3, rotations=True)
+    split["keygen"] = time.perf_counter() - t0
+    Xa = np.hstack([X, np.ones((n, 1))])
+    t0 = time.perf_counter()
+    rows = [ts.ckks_vector(ctx, r.tolist()) for r in Xa]
+    ys = [ts.ckks_vector(ctx, [v]) for v in y]
+    split["encrypt"] = time.perf_counter() - t0
+    penalty = np.r_[np.full(d, alpha), 0.0]
+
+    def step(w: np.ndarray, grad: np.ndarray) -> np.ndarray:
+        return w - (lr / n) * (grad + penalty * w)
+
+    def fit() -> np.ndarray:
+        w = np.zeros(d + 1)
+        t_epochs = []
+        for _ in range(timed_epochs):
+            t0 = time.perf_counter()
+            we = ts.ckks_vector(ctx, w.tolist())  # the owner encrypts
+            g = functools.reduce(  # the server
+                operator.add, (xi * (xi.dot(we) - yi) for xi, yi in zip(rows, ys, strict=True))
+            )
+            w = step(w, np.asarray(g.decrypt()))  # the owner
+            t_epochs.append(time.perf_counter() - t0)
+        for _ in range(epochs - timed_epochs):
+            w = step(w, Xa.T @ (Xa @ w - y))
+        split["epoch_median"] = float(np.median(t_epochs))
+        split["epochs"] = split["epoch_median"] * epochs
+        split["extrapolated_from_epochs"] = timed_epochs
+        return w
+
+    return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
+
+
 def prepare(op: str, data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     if op == "ridge":
+        if params.get("packing") == "samples":
+            return _ridge_per_sample(data, params)
         return _ridge(data, params)
     rotations = op in ("total_sum", "sum_axis1", "matvec_plain", "matvec_enc", "matmul_enc")
     ctx, info = context(DEPTH.get(op, 0) or 1, rotations)

@@ -86,6 +86,68 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[list[float], Any]:
     return times, out
 
 
+@dataclass(frozen=True)
+class RidgeTask:
+    """The ridge operands and GD settings every worker shares (the ``ridge`` op).
+
+    Plain gradient descent from zero weights on ``Xa = [X, 1]``: ``w <- w - (lr/n) (Xa^T
+    (Xa w - y) + alpha * [1..1, 0] * w)``, the iterates of hetensor's ``gram_descent``.
+    ``timed_epochs`` (< ``epochs``) runs only that many encrypted epochs, finishes in float64
+    and extrapolates the training time (for the slow peers at the large sizes).
+    """
+
+    Xa: np.ndarray
+    y: np.ndarray
+    learning_rate: float
+    penalty: np.ndarray
+    epochs: int
+    timed_epochs: int
+
+    @classmethod
+    def from_op(cls, data: dict[str, np.ndarray], params: dict[str, Any]) -> RidgeTask:
+        X, y = data["X"], data["y"]
+        n, d = X.shape
+        epochs = int(params["epochs"])
+        return cls(
+            Xa=np.hstack([X, np.ones((n, 1))]),
+            y=y,
+            learning_rate=float(params["learning_rate"]),
+            penalty=np.r_[np.full(d, float(params["alpha"])), 0.0],
+            epochs=epochs,
+            timed_epochs=min(epochs, int(params.get("timed_epochs", epochs))),
+        )
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n, d): samples and features, the ones column excluded."""
+        return self.Xa.shape[0], self.Xa.shape[1] - 1
+
+    def step(self, w: np.ndarray, gradient: np.ndarray) -> np.ndarray:
+        """The owner's update from the decrypted ``Xa^T (Xa w - y)``."""
+        n = self.Xa.shape[0]
+        return w - (self.learning_rate / n) * (gradient + self.penalty * w)
+
+    def fit(
+        self, encrypted_gradient: Callable[[np.ndarray], np.ndarray], split: dict[str, float]
+    ) -> np.ndarray:
+        """Run the epochs, ``encrypted_gradient(w)`` returning the decrypted gradient the
+        server computed on ``w`` encrypted; fills ``split`` with the epochs' times."""
+        w = np.zeros(self.Xa.shape[1])
+        times = []
+        for _ in range(self.timed_epochs):
+            t0 = time.perf_counter()
+            w = self.step(w, encrypted_gradient(w))
+            times.append(time.perf_counter() - t0)
+        for _ in range(self.epochs - self.timed_epochs):
+            w = self.step(w, self.Xa.T @ (self.Xa @ w - self.y))
+        split["epoch_median"] = float(statistics.median(times))
+        split["epochs"] = float(np.sum(times))
+        if self.timed_epochs < self.epochs:
+            split["epochs"] = split["epoch_median"] * self.epochs
+            split["extrapolated_from_epochs"] = self.timed_epochs
+        return w
+
+
 def main(library: str, version: str, prepare: Callable[[str, dict, dict], Prepared]) -> int:
     """Run the worker's command line (see the module docstring); returns the exit status."""
     if len(sys.argv) != 6:

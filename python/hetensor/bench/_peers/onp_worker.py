@@ -19,7 +19,7 @@ import numpy as np
 import openfhe as fhe  # before openfhe_numpy: the other order crashes the 1.5.1 wheels
 import openfhe_numpy as onp
 
-from ._protocol import Prepared, Unsupported, main
+from ._protocol import Prepared, RidgeTask, Unsupported, main
 
 SCALE_BITS = 40
 DEPTH = {"multiply": 1, "matvec_plain": 2, "matvec_enc": 2, "matmul_enc": 3}
@@ -59,9 +59,8 @@ def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     """Full-batch GD with the matrix API: ``X_b @ w`` and ``sum(X_b * r_b, axis=0)`` per
     block of rows (as many rows as one ciphertext holds); the owner decrypts the gradient,
     steps and re-encrypts the weights every epoch (pTensor's refresh, as for TenSEAL)."""
-    X, y = data["X"], data["y"]
-    n, d = X.shape
-    lr, alpha, epochs = params["learning_rate"], params["alpha"], params["epochs"]
+    task = RidgeTask.from_op(data, params)
+    n, d = task.shape
     split: dict[str, float] = {}
     t0 = time.perf_counter()
     cols = 1 << d.bit_length()  # d + 1 columns, padded to a power of two
@@ -72,50 +71,43 @@ def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     colkey = onp.sum_col_keys(sk)
     split["keygen"] = time.perf_counter() - t0
 
-    def enc(v: np.ndarray, order: Any = onp.ROW_MAJOR, **kw: Any) -> Any:
+    def enc(v: np.ndarray, order: Any = onp.ROW_MAJOR, mode: str = "zero", **kw: Any) -> Any:
         return onp.array(
             cc=cc,
             data=v,
             batch_size=batch,
             order=order,
             fhe_type="C",
-            mode="tile",
+            mode=mode,
             public_key=pk,
             **kw,
         )
 
     t0 = time.perf_counter()
-    Xa = np.hstack([X, np.ones((n, 1))])
     step = batch // cols
     blocks = []
     for s in range(0, n, step):
-        xb = enc(Xa[s : s + step])
+        xb = enc(task.Xa[s : s + step])
         xb.extra["colkey"] = colkey
-        blocks.append((xb, enc(y[s : s + step], target_cols=xb.ncols)))
+        blocks.append((xb, enc(task.y[s : s + step], target_cols=xb.ncols)))
     rowkey = onp.sum_row_keys(sk, blocks[0][0].ncols, batch)
     split["encrypt"] = time.perf_counter() - t0
-    penalty = np.r_[np.full(d, alpha), 0.0]
 
-    def fit() -> np.ndarray:
-        w = np.zeros(d + 1)
-        t_epochs = []
-        for _ in range(epochs):
-            t0 = time.perf_counter()
-            we = enc(w, onp.COL_MAJOR)  # the owner encrypts
-            parts = []
-            for xb, yb in blocks:  # the server
-                prod = xb * ((xb @ we) - yb)
-                prod.extra["rowkey"] = rowkey
-                parts.append(onp.sum(prod, axis=0))
-            g = functools.reduce(operator.add, parts)
-            grad = np.asarray(g.decrypt(sk, unpack_type="original"))[: d + 1]  # the owner
-            w = w - (lr / n) * (grad + penalty * w)
-            t_epochs.append(time.perf_counter() - t0)
-        split["epochs"] = float(np.sum(t_epochs))
-        split["epoch_median"] = float(np.median(t_epochs))
-        return w
+    def gradient(w: np.ndarray) -> np.ndarray:
+        # the owner encrypts (tiled: w repeats for every row; the blocks are zero padded so
+        # the row sums do not count a tiled copy twice)
+        we = enc(w, onp.COL_MAJOR, mode="tile")
+        parts = []
+        for xb, yb in blocks:  # the server
+            prod = xb * ((xb @ we) - yb)
+            prod.extra["rowkey"] = rowkey
+            parts.append(onp.sum(prod, axis=0))
+        g = functools.reduce(operator.add, parts)
+        return np.asarray(g.decrypt(sk, unpack_type="original"))[: d + 1]  # the owner
 
-    return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
+    return Prepared(
+        lambda: task.fit(gradient, split), lambda w: w, {**info, "n": n, "d": d}, split, True
+    )
 
 
 def prepare(op: str, data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import tenseal as ts
 
-from ._protocol import Prepared, Unsupported, main
+from ._protocol import Prepared, RidgeTask, Unsupported, main
 
 SCALE_BITS = 40
 # multiplicative depth each operation needs
@@ -44,98 +44,68 @@ def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     products would need a third, i.e. ring 16384); the owner decrypts the gradient, steps and
     re-encrypts the weights every epoch (pTensor's refresh: the owner sees the weights).
     """
-    X, y = data["X"], data["y"]
-    n, d = X.shape
-    lr, alpha, epochs = params["learning_rate"], params["alpha"], params["epochs"]
+    task = RidgeTask.from_op(data, params)
+    n, d = task.shape
     split: dict[str, float] = {}
     t0 = time.perf_counter()
     ctx, info = context(DEPTH["ridge"], rotations=True)
     slots = info["ring"] // 2
     split["keygen"] = time.perf_counter() - t0
-    Xa = np.hstack([X, np.ones((n, 1))])
     chunks = [slice(s, min(s + slots, n)) for s in range(0, n, slots)]
     t0 = time.perf_counter()
-    cols = [[ts.ckks_vector(ctx, Xa[c, j].tolist()) for c in chunks] for j in range(d + 1)]
-    ys = [ts.ckks_vector(ctx, y[c].tolist()) for c in chunks]
+    cols = [[ts.ckks_vector(ctx, task.Xa[c, j].tolist()) for c in chunks] for j in range(d + 1)]
+    ys = [ts.ckks_vector(ctx, task.y[c].tolist()) for c in chunks]
     split["encrypt"] = time.perf_counter() - t0
-    penalty = np.r_[np.full(d, alpha), 0.0]
     width = min(slots, n)
 
-    def fit() -> np.ndarray:
-        w = np.zeros(d + 1)
-        t_epochs = []
-        for _ in range(epochs):
-            t0 = time.perf_counter()
-            we = [ts.ckks_vector(ctx, [v] * width) for v in w]  # the owner encrypts
-            res = []  # the server: residual per chunk, then the gradient sums
-            for k in range(len(chunks)):
-                acc = cols[0][k] * we[0]
-                for j in range(1, d + 1):
-                    acc = acc + cols[j][k] * we[j]
-                res.append(acc - ys[k])
-            grad = []
-            for j in range(d + 1):
-                g = (cols[j][0] * res[0]).sum()
-                for k in range(1, len(chunks)):
-                    g = g + (cols[j][k] * res[k]).sum()
-                grad.append(g)
-            g_plain = np.array([v.decrypt()[0] for v in grad])  # the owner decrypts, steps
-            w = w - (lr / n) * (g_plain + penalty * w)
-            t_epochs.append(time.perf_counter() - t0)
-        split["epochs"] = float(np.sum(t_epochs))
-        split["epoch_median"] = float(np.median(t_epochs))
-        return w
+    def gradient(w: np.ndarray) -> np.ndarray:
+        we = [ts.ckks_vector(ctx, [v] * width) for v in w]  # the owner encrypts
+        res = []  # the server: residual per chunk, then the gradient sums
+        for k in range(len(chunks)):
+            acc = functools.reduce(operator.add, (cols[j][k] * we[j] for j in range(d + 1)))
+            res.append(acc - ys[k])
+        grad = [
+            functools.reduce(
+                operator.add, ((cols[j][k] * res[k]).sum() for k in range(len(chunks)))
+            )
+            for j in range(d + 1)
+        ]
+        return np.array([v.decrypt()[0] for v in grad])  # the owner decrypts
 
-    return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
+    return Prepared(
+        lambda: task.fit(gradient, split), lambda w: w, {**info, "n": n, "d": d}, split, True
+    )
 
 
 def _ridge_per_sample(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     """TenSEAL's Tutorial 1 way: one CKKSVector per sample, ``x_i.dot(w)`` per row.
 
-    Slow (a rotation sum per sample and epoch): ``timed_epochs`` epochs run, and
-    ``epoch_median`` times ``epochs`` is the extrapolated training time; the weights
-    returned are those after ``epochs``, finished in float64 from the last encrypted
-    epoch's weights, so the error still checks the encrypted arithmetic.
+    Slow (a rotation sum per sample and epoch): run with ``timed_epochs`` (see
+    :class:`RidgeTask`).
     """
-    X, y = data["X"], data["y"]
-    n, d = X.shape
-    lr, alpha, epochs = params["learning_rate"], params["alpha"], params["epochs"]
-    timed_epochs = min(epochs, int(params.get("timed_epochs", epochs)))
+    task = RidgeTask.from_op(data, params)
+    n, d = task.shape
     split: dict[str, float] = {}
     t0 = time.perf_counter()
     # three levels: the dot product, the broadcast of its 1-slot result (a masking
     # product), the product with the row
     ctx, info = context(3, rotations=True)
     split["keygen"] = time.perf_counter() - t0
-    Xa = np.hstack([X, np.ones((n, 1))])
     t0 = time.perf_counter()
-    rows = [ts.ckks_vector(ctx, r.tolist()) for r in Xa]
-    ys = [ts.ckks_vector(ctx, [v]) for v in y]
+    rows = [ts.ckks_vector(ctx, r.tolist()) for r in task.Xa]
+    ys = [ts.ckks_vector(ctx, [v]) for v in task.y]
     split["encrypt"] = time.perf_counter() - t0
-    penalty = np.r_[np.full(d, alpha), 0.0]
 
-    def step(w: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        return w - (lr / n) * (grad + penalty * w)
+    def gradient(w: np.ndarray) -> np.ndarray:
+        we = ts.ckks_vector(ctx, w.tolist())  # the owner encrypts
+        g = functools.reduce(  # the server
+            operator.add, (xi * (xi.dot(we) - yi) for xi, yi in zip(rows, ys, strict=True))
+        )
+        return np.asarray(g.decrypt())  # the owner decrypts
 
-    def fit() -> np.ndarray:
-        w = np.zeros(d + 1)
-        t_epochs = []
-        for _ in range(timed_epochs):
-            t0 = time.perf_counter()
-            we = ts.ckks_vector(ctx, w.tolist())  # the owner encrypts
-            g = functools.reduce(  # the server
-                operator.add, (xi * (xi.dot(we) - yi) for xi, yi in zip(rows, ys, strict=True))
-            )
-            w = step(w, np.asarray(g.decrypt()))  # the owner
-            t_epochs.append(time.perf_counter() - t0)
-        for _ in range(epochs - timed_epochs):
-            w = step(w, Xa.T @ (Xa @ w - y))
-        split["epoch_median"] = float(np.median(t_epochs))
-        split["epochs"] = split["epoch_median"] * epochs
-        split["extrapolated_from_epochs"] = timed_epochs
-        return w
-
-    return Prepared(fit, lambda w: w, {**info, "n": n, "d": d}, split, one_shot=True)
+    return Prepared(
+        lambda: task.fit(gradient, split), lambda w: w, {**info, "n": n, "d": d}, split, True
+    )
 
 
 def prepare(op: str, data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:

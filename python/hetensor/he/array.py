@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
+from .._validate import check_int, check_ints
 from ..errors import ContextMismatchError, InvalidDtypeError, NonFiniteError
 from ._base import Encrypted
 
@@ -31,10 +32,12 @@ _pk = _core.packing
 def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, Iterable) and not isinstance(axis, str):
+        axes = check_ints("axis", axis)
+    else:
+        axes = (check_int("axis", axis),)
     out = []
     for a in axes:
-        a = int(a)
         if not -ndim <= a < ndim:
             raise np.exceptions.AxisError(a, ndim)
         out.append(a % ndim)

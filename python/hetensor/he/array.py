@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
-from .._validate import check_int, check_ints
+from .._validate import as_array, check_int, check_ints
 from ..errors import ContextMismatchError, InvalidDtypeError, NonFiniteError
 from ._base import Encrypted
 
@@ -301,7 +301,7 @@ def as_plain(value: Any) -> np.ndarray | float | None:
             raise NonFiniteError(f"cannot combine an encrypted array with {v}")
         return v
     if isinstance(value, (np.ndarray, list, tuple)):
-        arr = np.asarray(value)
+        arr = as_array("the plain operand", value)
         if arr.dtype.kind not in "iuf":
             raise InvalidDtypeError(
                 f"cannot combine an encrypted array with an array of dtype {arr.dtype}"

@@ -57,4 +57,4 @@ class KeyPlan:
     @classmethod
     def coerce(cls, plan: KeyPlan | Iterable[int]) -> KeyPlan:
         """A KeyPlan from a plan or an iterable of rotation steps."""
-        return plan if isinstance(plan, KeyPlan) else cls(frozenset(plan))
+        return plan if isinstance(plan, KeyPlan) else cls(frozenset(check_ints("rotations", plan)))

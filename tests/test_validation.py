@@ -419,6 +419,19 @@ ENCRYPTED: list[Row] = [
         ("ring_dim", "power of two"),
     ),
     ("ckks slots=2.0", lambda ctx: _ckks(slots=2.0), TypeError, ("slots", "int")),
+    (
+        "ckks level_budget=5",
+        lambda ctx: _ckks(level_budget=5),
+        TypeError,
+        ("level_budget", "sequence of ints"),
+    ),
+    (
+        "ckks level_budget=(3, 2.5)",
+        lambda ctx: _ckks(level_budget=(3, 2.5)),
+        TypeError,
+        ("level_budget", "int", "2.5"),
+    ),
+    ("ckks security='128'", lambda ctx: type(ctx).ckks(security="128"), ValueError, ("security",)),
     # encrypt / encrypt_vector
     (
         "encrypt([[1, 2], [3]])",

@@ -84,6 +84,13 @@ class Summary:
         At most ``n_best``, ascending.
     n_best : int
 
+    Raises
+    ------
+    TypeError, ValueError
+        Fields no set of results has, when constructed directly: a non-int or negative
+        ``count`` or ``n_best``, ``min > max``, more ``best`` entries than ``count`` or
+        ``n_best``, a ``count=0`` that is not the identity.
+
     Examples
     --------
     >>> import dask.bag as db

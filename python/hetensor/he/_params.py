@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from .._validate import check_int, real_array
+from .._validate import check_int, check_ints, real_array
 from ..errors import (
     CapacityError,
     InsecureParametersError,
@@ -236,7 +236,7 @@ def create(
         scale_bits + 1,
         60,
     )
-    if len(tuple(level_budget)) != 2:
+    if len(check_ints("level_budget", level_budget)) != 2:
         raise ValueError(f"level_budget must be two ints, got {level_budget!r}")
     level_budget = (
         check_int("level_budget[0]", level_budget[0], 1, 8),

@@ -157,7 +157,8 @@ class Conv2d:
 
     def load_state_dict(self, state: dict[str, ArrayLike]) -> None:
         """Load parameters (e.g. from :meth:`state_dict` or a PyTorch ``Conv2d``, converted
-        with ``.numpy()``); shapes must match and extra or missing keys raise ``KeyError``."""
+        with ``.numpy()``); shapes must match and extra or missing keys raise ``KeyError``,
+        a non-mapping ``TypeError``, NaN or infinity ``NonFiniteError``."""
         check_mapping("state", state)
         expected = {"weight"} | ({"bias"} if self.bias is not None else set())
         if set(state) != expected:

@@ -509,6 +509,18 @@ ENCRYPTED: list[Row] = [
         TypeError,
         ("axes", "int"),
     ),
+    (
+        "reshape(2.5)",
+        lambda ctx: ctx.encrypt(np.ones(2)).reshape(2.5),
+        TypeError,
+        ("shape", "int", "2.5"),
+    ),
+    (
+        "reshape((1, 'a'))",
+        lambda ctx: ctx.encrypt(np.ones(2)).reshape((1, "a")),
+        TypeError,
+        ("shape", "str"),
+    ),
     ("a ** 1.5", lambda ctx: ctx.encrypt(np.ones(2)) ** 1.5, TypeError, ("exponent", "int")),
     (
         "a + bool array",

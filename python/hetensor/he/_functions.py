@@ -278,7 +278,7 @@ def transpose(a: EncryptedArray, axes: Any = None) -> EncryptedArray:
 def reshape(a: EncryptedArray, shape: Any, **kwargs: Any) -> EncryptedArray:
     """Reshape (C order): free when the slot structure allows, else masked rotations."""
     _no_kwargs("reshape", kwargs, order="C")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = check_ints("shape", (shape,) if isinstance(shape, (int, np.integer)) else shape)
     index = np.arange(a.size).reshape(shape)  # numpy validates and resolves -1
     if index.shape == a.shape:
         return a

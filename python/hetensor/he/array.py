@@ -211,7 +211,7 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
     def reshape(self, *shape: Any) -> EncryptedArray:
         from ._functions import reshape as _reshape
 
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        if len(shape) == 1 and isinstance(shape[0], Iterable):
             shape = tuple(shape[0])
         return _reshape(self, shape)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import hetensor as ht
-from hetensor.errors import InvalidDtypeError
+from hetensor.errors import InvalidDtypeError, NonFiniteError
 
 F = ht.nn.functional
 
@@ -80,7 +80,8 @@ def test_backward_with_mask():
         (np.ones(3), dict(p=1.5), ValueError, r"\[0, 1\]"),
         (np.ones(3), dict(p=-0.1), ValueError, r"\[0, 1\]"),
         (np.ones(3), dict(p="0.5"), TypeError, "float"),
-        (np.ones(3, int), dict(p=0.5), InvalidDtypeError, "floating"),
+        (np.ones(3, bool), dict(p=0.5), InvalidDtypeError, "bool"),
+        (np.array([1.0, np.nan]), dict(p=0.5), NonFiniteError, "index 1"),
         (np.ones((2, 3)), dict(p=0.5, noise_shape=(2,)), ValueError, "one entry per dimension"),
         (np.ones((2, 3)), dict(p=0.5, noise_shape=(2, 2)), ValueError, "broadcastable"),
         (np.ones((2, 3)), dict(p=0.5, noise_shape=(2, 1.0)), TypeError, "ints"),
@@ -90,3 +91,9 @@ def test_backward_with_mask():
 def test_errors(x, kwargs, exc, match):
     with pytest.raises(exc, match=match):
         F.dropout(x, **kwargs)
+
+
+def test_integer_input_is_cast_to_float64():
+    y, m = F.dropout(np.arange(6), 0.5, rng=0, return_mask=True)
+    assert y.dtype == m.dtype == np.float64
+    np.testing.assert_array_equal(y, np.arange(6.0) * m)

@@ -308,23 +308,23 @@ def test_chebyshev_respects_max_iter_and_block_equal_k():
 
 
 @pytest.mark.parametrize(
-    ("kwargs", "match"),
+    ("kwargs", "exc", "match"),
     [
-        ({"method": "arnoldi"}, "method"),
-        ({"method": "lanczos", "filter_degree": 4}, "filter_degree"),
-        ({"method": "lanczos", "block_size": 4}, "block_size"),
-        ({"method": "power", "basis_size": 8}, "basis_size"),
-        ({"method": "lanczos", "basis_size": 2}, "basis_size"),
-        ({"method": "lanczos", "basis_size": 21}, "basis_size"),
-        ({"method": "lanczos", "basis_size": 8.0}, "basis_size"),
-        ({"filter_degree": 1}, "filter_degree"),
-        ({"filter_degree": 2.5}, "filter_degree"),
-        ({"method": "power", "filter_degree": 4}, "filter_degree"),
+        ({"method": "arnoldi"}, ValueError, "method"),
+        ({"method": "lanczos", "filter_degree": 4}, ValueError, "filter_degree"),
+        ({"method": "lanczos", "block_size": 4}, ValueError, "block_size"),
+        ({"method": "power", "basis_size": 8}, ValueError, "basis_size"),
+        ({"method": "lanczos", "basis_size": 2}, ValueError, "basis_size"),
+        ({"method": "lanczos", "basis_size": 21}, ValueError, "basis_size"),
+        ({"method": "lanczos", "basis_size": 8.0}, TypeError, "basis_size must be an int"),
+        ({"filter_degree": 1}, ValueError, "filter_degree"),
+        ({"filter_degree": 2.5}, TypeError, "filter_degree must be an int"),
+        ({"method": "power", "filter_degree": 4}, ValueError, "filter_degree"),
     ],
 )
-def test_method_errors(kwargs, match):
+def test_method_errors(kwargs, exc, match):
     a = spectrum_matrix(20, 0.5 ** np.arange(20))
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(exc, match=match):
         ht.linalg.power_iteration(a, 2, **kwargs)
 
 

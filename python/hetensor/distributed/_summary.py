@@ -26,6 +26,8 @@ from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .._validate import check_int, check_real
+
 __all__ = ["Summary"]
 
 Label = tuple[Hashable, ...]
@@ -82,6 +84,13 @@ class Summary:
         At most ``n_best``, ascending.
     n_best : int
 
+    Raises
+    ------
+    TypeError, ValueError
+        Fields no set of results has, when constructed directly: a non-int or negative
+        ``count`` or ``n_best``, ``min > max``, more ``best`` entries than ``count`` or
+        ``n_best``, a ``count=0`` that is not the identity.
+
     Examples
     --------
     >>> import dask.bag as db
@@ -98,6 +107,28 @@ class Summary:
     best: tuple[tuple[float, Label], ...] = ()
     n_best: int = 5
 
+    def __post_init__(self) -> None:
+        """Refuse fields no set of results has (the constructor is public)."""
+        count = check_int("count", self.count, 0)
+        n_best = _check_n_best(self.n_best)
+        if not isinstance(self.best, tuple):
+            raise TypeError(f"best must be a tuple of (score, label) pairs, got {self.best!r}")
+        if len(self.best) > min(count, n_best):
+            raise ValueError(
+                f"best must be a tuple of at most min(count, n_best) = {min(count, n_best)} "
+                f"(score, label) pairs, got {self.best!r}"
+            )
+        if count == 0:
+            if (self.min, self.max) != (math.inf, -math.inf) or self._sum != (0.0,):
+                raise ValueError(
+                    "a Summary with count=0 is the identity (min=inf, max=-inf, sum 0): "
+                    "use Summary.identity()"
+                )
+            return
+        lo, hi = check_real("min", self.min), check_real("max", self.max)
+        if lo > hi:
+            raise ValueError(f"min must be <= max, got min={lo:g}, max={hi:g}")
+
     @classmethod
     def identity(cls, n_best: int = 5) -> Summary:
         """The neutral element (no results)."""
@@ -113,9 +144,7 @@ class Summary:
             ``score`` is NaN or infinite (a diverged run: record it as a large finite loss
             or leave it out).
         """
-        score = float(score)
-        if not math.isfinite(score):
-            raise ValueError(f"score must be finite, got {score}")
+        score = check_real("score", score)
         if not isinstance(label, tuple):
             raise TypeError(f"label must be a tuple, got {type(label).__name__}")
         n_best = _check_n_best(n_best)
@@ -189,6 +218,4 @@ class Summary:
 
 
 def _check_n_best(n_best: int) -> int:
-    if isinstance(n_best, bool) or not isinstance(n_best, int) or n_best < 0:
-        raise ValueError(f"n_best must be an int >= 0, got {n_best!r}")
-    return n_best
+    return check_int("n_best", n_best, 0)

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._validate import check_int, check_ints
 from ._engine import poly_depth
 from .array import EncryptedArray, _normalize_axes, as_plain
 
@@ -262,7 +263,9 @@ def _no_kwargs(name: str, kwargs: dict[str, Any], **allowed_defaults: Any) -> No
 def transpose(a: EncryptedArray, axes: Any = None) -> EncryptedArray:
     """Permute axes: free (no ciphertext work) for single-ciphertext arrays."""
     axes = (
-        tuple(range(a.ndim))[::-1] if axes is None else tuple(int(x) % max(a.ndim, 1) for x in axes)
+        tuple(range(a.ndim))[::-1]
+        if axes is None
+        else tuple(x % max(a.ndim, 1) for x in check_ints("axes", axes))
     )
     if sorted(axes) != list(range(a.ndim)):
         raise ValueError("axes don't match array")
@@ -275,7 +278,7 @@ def transpose(a: EncryptedArray, axes: Any = None) -> EncryptedArray:
 def reshape(a: EncryptedArray, shape: Any, **kwargs: Any) -> EncryptedArray:
     """Reshape (C order): free when the slot structure allows, else masked rotations."""
     _no_kwargs("reshape", kwargs, order="C")
-    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    shape = check_ints("shape", (shape,) if isinstance(shape, (int, np.integer)) else shape)
     index = np.arange(a.size).reshape(shape)  # numpy validates and resolves -1
     if index.shape == a.shape:
         return a
@@ -516,8 +519,7 @@ def chebyshev(
     lo, hi = (float(v) for v in interval)
     if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
         raise ValueError(f"interval must be finite with lo < hi, got {interval!r}")
-    if isinstance(degree, bool) or not isinstance(degree, numbers.Integral) or degree < 2:
-        raise ValueError(f"degree must be an int >= 2, got {degree!r}")
+    degree = check_int("degree", degree, 2)
     probe = float(func((lo + hi) / 2))
     if not math.isfinite(probe):
         raise ValueError("func must return finite values on the interval")

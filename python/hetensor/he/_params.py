@@ -16,11 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_int, check_ints, real_array
 from ..errors import (
     CapacityError,
     InsecureParametersError,
     InsecureParametersWarning,
-    InvalidDtypeError,
 )
 from ._backend import openfhe as ofhe
 from ._base import Encrypted
@@ -124,17 +124,6 @@ class CKKSParameters:
         return 2.0 ** (self.first_mod_bits - self.scale_bits - 1)
 
 
-def check_int(name: str, value: Any, lo: int, hi: int | None = None) -> int:
-    """``value`` as an int in ``[lo, hi]``, or TypeError / ValueError naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    value = int(value)
-    if value < lo or (hi is not None and value > hi):
-        bound = f"between {lo} and {hi}" if hi is not None else f">= {lo}"
-        raise ValueError(f"{name} must be {bound}, got {value}")
-    return value
-
-
 def set_decryption_mode(
     p: Any, decryption: str, noise_estimate: float | None, bootstrapping: bool
 ) -> None:
@@ -182,19 +171,18 @@ def checked_values(params: CKKSParameters, values: Any) -> np.ndarray:
     ------
     TypeError
         ``values`` is already encrypted.
+    ValueError
+        Ragged nested sequences.
     InvalidDtypeError
         Not integer or floating (complex, boolean, string, object).
+    NonFiniteError
+        NaN or infinity (naming the first index).
     CapacityError
         Magnitudes at or above :attr:`CKKSParameters.value_limit`.
     """
     if isinstance(values, Encrypted):
         raise TypeError("values are already encrypted")
-    arr = np.asarray(values)
-    if arr.dtype.kind not in "iuf":
-        raise InvalidDtypeError(
-            f"cannot encrypt an array of dtype {arr.dtype}: CKKS here encrypts real "
-            "numbers (integer or floating dtypes)"
-        )
+    arr = real_array("values", values)  # CKKS here encrypts real numbers (ints cast)
     arr = np.asarray(arr, dtype=np.float64, order="C")  # keeps 0-d (ascontiguousarray won't)
     if arr.size:
         limit = params.value_limit
@@ -248,7 +236,7 @@ def create(
         scale_bits + 1,
         60,
     )
-    if len(tuple(level_budget)) != 2:
+    if len(check_ints("level_budget", level_budget)) != 2:
         raise ValueError(f"level_budget must be two ints, got {level_budget!r}")
     level_budget = (
         check_int("level_budget[0]", level_budget[0], 1, 8),

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import _core
+from .._validate import as_array, check_int, check_ints
 from ..errors import ContextMismatchError, InvalidDtypeError, NonFiniteError
 from ._base import Encrypted
 
@@ -31,10 +32,12 @@ _pk = _core.packing
 def _normalize_axes(axis: Any, ndim: int) -> tuple[int, ...]:
     if axis is None:
         return tuple(range(ndim))
-    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    if isinstance(axis, Iterable) and not isinstance(axis, str):
+        axes = check_ints("axis", axis)
+    else:
+        axes = (check_int("axis", axis),)
     out = []
     for a in axes:
-        a = int(a)
         if not -ndim <= a < ndim:
             raise np.exceptions.AxisError(a, ndim)
         out.append(a % ndim)
@@ -208,7 +211,7 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
     def reshape(self, *shape: Any) -> EncryptedArray:
         from ._functions import reshape as _reshape
 
-        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer)):
+        if len(shape) == 1 and isinstance(shape[0], Iterable):
             shape = tuple(shape[0])
         return _reshape(self, shape)
 
@@ -298,7 +301,7 @@ def as_plain(value: Any) -> np.ndarray | float | None:
             raise NonFiniteError(f"cannot combine an encrypted array with {v}")
         return v
     if isinstance(value, (np.ndarray, list, tuple)):
-        arr = np.asarray(value)
+        arr = as_array("the plain operand", value)
         if arr.dtype.kind not in "iuf":
             raise InvalidDtypeError(
                 f"cannot combine an encrypted array with an array of dtype {arr.dtype}"

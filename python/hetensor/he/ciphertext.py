@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
+from .._validate import check_int
 from ._base import Encrypted
 from .array import as_plain
 
@@ -199,7 +200,7 @@ class Ciphertext(Encrypted):
         the owner's context makes a missing one on demand, a public one raises
         :class:`~hetensor.errors.MissingKeyError`.
         """
-        return self._new(self._eng.rotate(self._ct, int(k)))
+        return self._new(self._eng.rotate(self._ct, check_int("k", k)))
 
     def sum(self) -> Ciphertext:
         """Sum of the elements, in every slot: log2(period) rotations and additions.

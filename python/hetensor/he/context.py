@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._validate import check_int, check_ints
 from ..errors import (
     ContextMismatchError,
     MissingKeyError,
@@ -267,7 +268,7 @@ class Context(WireFormat, Hardening):
 
     def normalize_rotation(self, k: int) -> int:
         """The rotation index in ``[0, slots)`` equivalent to rotating by ``k``."""
-        return int(_core.packing.normalize_rotation(int(k), self.slots))
+        return int(_core.packing.normalize_rotation(check_int("k", k), self.slots))
 
     @contextlib.contextmanager
     def recording(self) -> Iterator[_Recorder]:
@@ -315,7 +316,7 @@ class Context(WireFormat, Hardening):
 
     def placeholder(self, shape: Any) -> EncryptedArray:
         """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`)."""
-        shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(int(d) for d in shape)
+        shape = check_ints("shape", (shape,) if isinstance(shape, (int, np.integer)) else shape, 0)
         layout = _core.packing.plan_array(shape, self.slots)
         cts = [self._dry_engine.encrypt(None) for _ in range(layout.n_chunks)]
         return EncryptedArray._make(self, cts, layout, True, self._dry_engine)

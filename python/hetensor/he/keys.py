@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import _core
+from .._validate import check_int, check_ints
 
 __all__ = ["KeyPlan"]
 
@@ -35,7 +36,7 @@ class KeyPlan:
     rotations: frozenset[int] = field(default_factory=frozenset)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "rotations", frozenset(int(k) for k in self.rotations))
+        object.__setattr__(self, "rotations", frozenset(check_ints("rotations", self.rotations)))
 
     def __or__(self, other: KeyPlan) -> KeyPlan:
         if not isinstance(other, KeyPlan):
@@ -50,10 +51,10 @@ class KeyPlan:
     @classmethod
     def for_sum(cls, length: int) -> KeyPlan:
         """Plan for :meth:`Ciphertext.sum` of a vector of ``length`` elements (log2 rotations)."""
-        period = _core.packing.next_pow2(int(length))
+        period = _core.packing.next_pow2(check_int("length", length, 1))
         return cls(frozenset(_core.packing.rotation_sum_steps(period)))
 
     @classmethod
     def coerce(cls, plan: KeyPlan | Iterable[int]) -> KeyPlan:
         """A KeyPlan from a plan or an iterable of rotation steps."""
-        return plan if isinstance(plan, KeyPlan) else cls(frozenset(plan))
+        return plan if isinstance(plan, KeyPlan) else cls(frozenset(check_ints("rotations", plan)))

@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from .. import _core
+from .._validate import check_int
 from ..errors import DepthError
 from . import _gd, _gram
 from .array import EncryptedArray
@@ -71,7 +72,7 @@ def key_plan(n_features: int, *, fit_intercept: bool = True) -> KeyPlan:
     """Every rotation :func:`fit_gram`, :func:`fit_gd` and :func:`predict` need on data of
     ``n_features`` features (the intercept's ones column added if ``fit_intercept``), as
     packed by :meth:`EncryptedDataset.encrypt` or ``from_arrays``, for any slot count."""
-    d = int(n_features)
+    d = check_int("n_features", n_features, 1)
     plan = EncryptedDataset.key_plan(d, ones=fit_intercept)
     return plan | KeyPlan.rotations_of(d, -d)  # the intercept's extraction
 

@@ -48,9 +48,17 @@ def _openfhe_version() -> str:
     return str(getattr(module, "__version__", "unknown")) if module else "not loaded"
 
 
+def _check_path(path: Any) -> str:
+    """``path`` as a str; ``TypeError`` naming the parameter for anything but str/PathLike."""
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
+    return os.fspath(path)
+
+
 def _write_file(
     path: Any, entry: Entry, type_name: str, obj: Any, *, private: bool = False
 ) -> None:
+    path = _check_path(path)
     h5py = import_h5py()
     with atomic_path(path, private=private) as tmp:
         with h5py.File(tmp, "w") as f:
@@ -82,7 +90,7 @@ def save(path: str | os.PathLike[str], obj: Any) -> None:
     Raises
     ------
     TypeError
-        ``obj`` is of a type hetensor cannot store.
+        ``obj`` is of a type hetensor cannot store, or ``path`` is not a str or PathLike.
 
     Examples
     --------
@@ -143,6 +151,8 @@ def load(path: str | os.PathLike[str], context: Any = None, *, isolate: bool = F
 
     Raises
     ------
+    TypeError
+        ``path`` is not a str or PathLike, ``context`` not a Context, ``isolate`` not a bool.
     FormatError
         Not a hetensor HDF5 file, a newer format, or corrupt data.
     ContextMismatchError
@@ -150,8 +160,17 @@ def load(path: str | os.PathLike[str], context: Any = None, *, isolate: bool = F
     """
     from ._encrypted import SECRET_KEY  # at call time: importing this module loads no codec
 
+    path = _check_path(path)
+    if context is not None:
+        from ..he import Context  # only then: plain arrays load without openfhe
+
+        if not isinstance(context, Context):
+            raise TypeError(
+                f"context must be a hetensor Context or None, got {type(context).__name__}"
+            )
+    if not isinstance(isolate, bool):
+        raise TypeError(f"isolate must be a bool, got {type(isolate).__name__}")
     h5py = import_h5py()
-    path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no such file: {path!r}")
     try:

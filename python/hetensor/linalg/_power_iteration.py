@@ -3,7 +3,6 @@ iteration (plain or Chebyshev-filtered)."""
 
 from __future__ import annotations
 
-import numbers
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,6 +11,7 @@ from typing import Any, Literal
 import numpy as np
 
 from .. import _core
+from .._validate import check_float_dtype, check_int, check_optional_int, check_real
 from ..errors import ConvergenceWarning, InvalidDtypeError, NonFiniteError
 
 __all__ = ["PowerIterationInfo", "power_iteration"]
@@ -78,11 +78,13 @@ class PowerIterationInfo:
 
 
 def _dtype_of(dtype: Any) -> np.dtype:
+    """The computation dtype for input of ``dtype``: integers (cast like NumPy) and float16
+    compute in float64; booleans, complex and object data are refused."""
     dt = np.dtype(dtype) if dtype is not None else np.dtype(np.float64)
-    if dt.kind in "biu" or dt == np.float16:
+    if dt.kind in "iu" or dt == np.float16:
         return np.dtype(np.float64)
     if dt not in (np.float32, np.float64):
-        raise InvalidDtypeError(f"power_iteration supports real float32/float64 input, not {dt}")
+        raise InvalidDtypeError(f"power_iteration supports real numeric input, not {dt}")
     return dt
 
 
@@ -238,12 +240,14 @@ def power_iteration(
     >>> np.allclose(vals, w[np.argsort(-np.abs(w))][:3])
     True
     """
-    if not isinstance(k, numbers.Integral) or isinstance(k, bool):
-        raise TypeError(f"k must be an integer, got {type(k).__name__}")
-    if not isinstance(max_iter, numbers.Integral) or max_iter < 1:
-        raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
-    if not (isinstance(tol, numbers.Real) and np.isfinite(tol) and tol > 0):
-        raise ValueError(f"tol must be a positive finite number, got {tol!r}")
+    k = check_int("k", k)
+    max_iter = check_int("max_iter", max_iter, 1)
+    tol = check_real("tol", tol, 0.0, lo_open=True)
+    block_size = check_optional_int("block_size", block_size)
+    basis_size = check_optional_int("basis_size", basis_size)
+    n = check_optional_int("n", n, 1)
+    if dtype is not None:
+        dtype = check_float_dtype("dtype", dtype)
 
     if method not in ("auto", "lanczos", "chebyshev", "power"):
         raise ValueError(
@@ -261,14 +265,8 @@ def power_iteration(
         degree = _DEFAULT_DEGREE if method == "chebyshev" else 1
     elif method != "chebyshev":
         raise ValueError("filter_degree applies to method='chebyshev' only")
-    elif (
-        not isinstance(filter_degree, numbers.Integral)
-        or isinstance(filter_degree, bool)
-        or filter_degree < 2
-    ):
-        raise ValueError(f"filter_degree must be an integer >= 2, got {filter_degree!r}")
     else:
-        degree = int(filter_degree)
+        degree = check_int("filter_degree", filter_degree, 2)
     if basis_size is not None and method != "lanczos":
         raise ValueError("basis_size applies to method='lanczos' only")
     if block_size is not None and method == "lanczos":
@@ -348,11 +346,7 @@ def _lanczos(
     """method='lanczos': validates the basis size and runs the C++ kernel for A's kind."""
     if basis_size is None:
         m = min(order, max(2 * k + 1, _MIN_BASIS))
-    elif (
-        not isinstance(basis_size, numbers.Integral)
-        or isinstance(basis_size, bool)
-        or not (k < basis_size <= order or basis_size == order >= k)
-    ):
+    elif not (k < basis_size <= order or basis_size == order >= k):
         raise ValueError(
             f"basis_size={basis_size!r} must be an integer with k={k} < basis_size <= "
             f"n={order} (or equal to n)"
@@ -428,15 +422,18 @@ def _classify(A: Any, n: int | None, dtype: Any) -> tuple[str, int, np.dtype]:
         kind, shape, dt = "sparse", A.shape, A.dtype
     elif isinstance(A, np.ndarray) or (hasattr(A, "__array__") and not callable(A)):
         arr = np.asarray(A)
-        if arr.dtype.kind not in "biuf":
-            raise InvalidDtypeError(f"power_iteration needs a real numeric matrix, not {arr.dtype}")
+        if arr.dtype.kind not in "iuf":
+            raise InvalidDtypeError(
+                f"A has dtype {arr.dtype}: power_iteration needs a real numeric matrix "
+                "(integer or floating)"
+            )
         kind, shape, dt = "dense", arr.shape, arr.dtype
     elif hasattr(A, "shape") and (hasattr(A, "matmat") or callable(A)):
         kind, shape, dt = "operator", tuple(A.shape), getattr(A, "dtype", None)
     elif callable(A):
         if n is None:
             raise ValueError("a callable operator needs its order: pass n=")
-        kind, shape, dt = "operator", (int(n), int(n)), None
+        kind, shape, dt = "operator", (n, n), None
     else:
         raise TypeError(
             f"A must be an ndarray, a scipy.sparse matrix, a LinearOperator or a callable, "

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .._validate import check_int, check_real, real_array
 from ..errors import NonFiniteError
 
 
@@ -66,35 +67,19 @@ class Params:
         if self.solver not in ("gram", "gd"):
             raise ValueError(f"solver must be 'gram' or 'gd', got {self.solver!r}")
         if self.batch_size is not None:
-            if isinstance(self.batch_size, bool) or not isinstance(
-                self.batch_size, (int, np.integer)
-            ):
-                raise TypeError(
-                    f"batch_size must be an int or None, got {type(self.batch_size).__name__}"
-                )
-            if self.batch_size < 1:
-                raise ValueError(f"batch_size must be >= 1 or None, got {self.batch_size}")
+            check_int("batch_size", self.batch_size, 1)
             if self.solver != "gd":
                 raise ValueError("batch_size applies to solver='gd' only")
-        if not np.isfinite(self.alpha) or self.alpha < 0:
-            raise ValueError(f"alpha must be a finite number >= 0, got {self.alpha!r}")
-        if self.learning_rate is not None and not (
-            np.isfinite(self.learning_rate) and self.learning_rate > 0
-        ):
-            raise ValueError(f"learning_rate must be > 0 or None, got {self.learning_rate!r}")
-        if isinstance(self.max_iter, bool) or not isinstance(self.max_iter, (int, np.integer)):
-            raise TypeError(f"max_iter must be an int, got {type(self.max_iter).__name__}")
-        if self.max_iter < 1:
-            raise ValueError(f"max_iter must be >= 1, got {self.max_iter}")
+        check_real("alpha", self.alpha, 0.0)
+        if self.learning_rate is not None:
+            check_real("learning_rate", self.learning_rate, 0.0, lo_open=True)
+        check_int("max_iter", self.max_iter, 1)
         self._beta()
 
 
 def check_plain_xy(X: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    X = np.asarray(X)
-    y = np.asarray(y)
-    if X.dtype.kind not in "iuf" or y.dtype.kind not in "iuf":
-        raise TypeError("X and y must be real numeric arrays")
-    X, y = X.astype(np.float64), y.astype(np.float64)
+    X = real_array("X", X, finite=False).astype(np.float64)
+    y = real_array("y", y, finite=False).astype(np.float64)
     if X.ndim != 2:
         raise ValueError(f"X must be 2-D (n_samples, n_features), got shape {X.shape}")
     if y.ndim != 1:
@@ -114,10 +99,7 @@ def check_sample_weight(sample_weight: Any, n: int) -> np.ndarray | None:
     """``None`` or a validated float64 vector of ``n`` finite weights >= 0, not all zero."""
     if sample_weight is None:
         return None
-    s = np.asarray(sample_weight)
-    if s.dtype.kind not in "iuf":
-        raise TypeError("sample_weight must be a real numeric array")
-    s = s.astype(np.float64)
+    s = real_array("sample_weight", sample_weight, finite=False).astype(np.float64)
     if s.ndim == 0:
         s = np.full(n, float(s))
     if s.shape != (n,):

@@ -16,6 +16,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
+from .._validate import check_int
 from ..errors import DepthError, NonFiniteError
 from ..he import EncryptedArray, KeyPlan, linear
 from ..he.dataset import EncryptedDataset
@@ -199,9 +200,8 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
     # ------------------------------------------------------------------ planning
     def key_plan(self, n_samples: int, n_features: int) -> KeyPlan:
         """Rotation keys ``fit`` and ``predict`` need (any slot count; before ``public()``)."""
-        n_samples, n_features = int(n_samples), int(n_features)
-        if n_samples < 1 or n_features < 1:
-            raise ValueError("n_samples and n_features must be >= 1")
+        check_int("n_samples", n_samples, 1)
+        n_features = check_int("n_features", n_features, 1)
         return linear.key_plan(n_features, fit_intercept=bool(self.fit_intercept))
 
     def check_params(self, refresh_client: Any = None) -> None:

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
 
 from .. import _core
-from ..errors import InvalidDtypeError, NonFiniteError
+from .._validate import (
+    check_finite,
+    check_float_dtype,
+    check_int,
+    check_mapping,
+    check_optional_int,
+    real_array,
+)
 
 __all__ = ["GRU", "LSTM", "RNN", "RecurrentGrads"]
 
@@ -53,19 +59,10 @@ class _Recurrent:
         dtype: Any = np.float32,
         seed: int | np.random.Generator | None = None,
     ) -> None:
-        for name, value in (
-            ("input_size", input_size),
-            ("hidden_size", hidden_size),
-            ("num_layers", num_layers),
-        ):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        dt = np.dtype(dtype)
-        if dt not in (np.float32, np.float64):
-            raise InvalidDtypeError(f"recurrent layers compute in float32 or float64, not {dt}")
-        self.input_size = int(input_size)
-        self.hidden_size = int(hidden_size)
-        self.num_layers = int(num_layers)
+        self.input_size = check_int("input_size", input_size, 1)
+        self.hidden_size = check_int("hidden_size", hidden_size, 1)
+        self.num_layers = check_int("num_layers", num_layers, 1)
+        dt = check_float_dtype("dtype", dtype)
         self.bias = bool(bias)
         self.batch_first = bool(batch_first)
         self.bidirectional = bool(bidirectional)
@@ -128,8 +125,10 @@ class _Recurrent:
 
         Values are cast to this layer's dtype. With ``strict`` the names must match exactly;
         otherwise unknown names are ignored and missing ones keep their values. A wrong shape
-        or a non-finite value raises before anything is changed.
+        or a non-finite value raises before anything is changed; ``state`` must be a mapping
+        (``TypeError`` otherwise).
         """
+        check_mapping("state", state)
         expected = dict(self._param_shapes())
         missing = [k for k in expected if k not in state]
         unexpected = [k for k in state if k not in expected]
@@ -139,13 +138,9 @@ class _Recurrent:
         for name, shape in expected.items():
             if name not in state:
                 continue
-            arr = np.asarray(state[name])
+            arr = real_array(name, state[name])
             if arr.shape != shape:
                 raise ValueError(f"{name} has shape {arr.shape}, expected {shape}")
-            if arr.dtype.kind not in "biuf":
-                raise InvalidDtypeError(f"{name} has dtype {arr.dtype}, expected real numbers")
-            if not np.isfinite(arr).all():
-                raise NonFiniteError(f"{name} holds NaN or infinity")
             new[name] = np.array(arr, dtype=self.dtype)
         self._params.update(new)
 
@@ -161,9 +156,7 @@ class _Recurrent:
 
     def _as_input(self, x: Any) -> tuple[np.ndarray, bool]:
         """Time-major contiguous (T, B, I) array of our dtype, and whether it was unbatched."""
-        arr = np.asarray(x)
-        if arr.dtype.kind not in "biuf":
-            raise InvalidDtypeError(f"input has dtype {arr.dtype}, expected real numbers")
+        arr = real_array("input", x, finite=False)
         if arr.ndim not in (2, 3):
             raise ValueError(
                 f"input must be 3-D ({'batch, seq' if self.batch_first else 'seq, batch'}, "
@@ -181,23 +174,19 @@ class _Recurrent:
         if arr.shape[0] < 1 or arr.shape[1] < 1:
             raise ValueError(f"input has an empty sequence or batch: shape {np.shape(x)}")
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
-        if not np.isfinite(arr).all():
-            raise NonFiniteError("input holds NaN or infinity")
+        check_finite("input", arr)
         return arr, unbatched
 
     def _as_state(self, s: Any, name: str, batch: int, unbatched: bool) -> np.ndarray | None:
         if s is None:
             return None
-        arr = np.asarray(s)
+        arr = real_array(name, s, finite=False)
         states = self.num_layers * self.num_directions
         want = (states, self.hidden_size) if unbatched else (states, batch, self.hidden_size)
         if arr.shape != want:
             raise ValueError(f"{name} has shape {arr.shape}, expected {want}")
-        if arr.dtype.kind not in "biuf":
-            raise InvalidDtypeError(f"{name} has dtype {arr.dtype}, expected real numbers")
         arr = np.ascontiguousarray(arr, dtype=self.dtype)
-        if not np.isfinite(arr).all():
-            raise NonFiniteError(f"{name} holds NaN or infinity")
+        check_finite(name, arr)
         return arr[:, None, :] if unbatched else arr
 
     def _to_user(self, seq: np.ndarray, unbatched: bool) -> np.ndarray:
@@ -206,7 +195,7 @@ class _Recurrent:
         return np.ascontiguousarray(seq.transpose(1, 0, 2)) if self.batch_first else seq
 
     def _from_user_seq(self, g: Any, name: str, like: np.ndarray, unbatched: bool) -> np.ndarray:
-        arr = np.asarray(g)
+        arr = real_array(name, g, finite=False)
         want = self._to_user(like, unbatched).shape
         if arr.shape != want:
             raise ValueError(f"{name} has shape {arr.shape}, expected {want}")
@@ -214,7 +203,9 @@ class _Recurrent:
             arr = arr[:, None, :]
         elif self.batch_first:
             arr = arr.transpose(1, 0, 2)
-        return np.ascontiguousarray(arr, dtype=self.dtype)
+        arr = np.ascontiguousarray(arr, dtype=self.dtype)
+        check_finite(name, arr)
+        return arr
 
     def _forward(self, x: Any, h0: Any, c0: Any) -> tuple[np.ndarray, np.ndarray, Any]:
         xt, unbatched = self._as_input(x)
@@ -348,12 +339,8 @@ class RNN(_Recurrent):
     ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
-        if output_size is not None and (
-            not isinstance(output_size, numbers.Integral) or output_size < 1
-        ):
-            raise ValueError(f"output_size must be a positive integer, got {output_size!r}")
         self.nonlinearity = nonlinearity
-        self.output_size = None if output_size is None else int(output_size)
+        self.output_size = check_optional_int("output_size", output_size, 1)
         super().__init__(
             input_size,
             hidden_size,
@@ -409,7 +396,7 @@ class RNN(_Recurrent):
         readout = None
         if self.output_size is not None and self._cache is not None and "y" in self._cache:
             y, h_top = self._cache["y"], self._cache["h_top"]
-            gy = np.zeros_like(y) if grad_output is None else np.asarray(grad_output)
+            gy = np.zeros_like(y) if grad_output is None else real_array("grad_output", grad_output)
             if gy.shape != y.shape:
                 raise ValueError(f"grad_output has shape {gy.shape}, expected {y.shape}")
             dz = (gy * y * (1 - y)).astype(self.dtype, copy=False)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike
 
+from .._validate import check_float_dtype, check_int, check_mapping, real_array
 from . import functional as F
 from ._args import generator, padding_amounts, pair
 
@@ -70,26 +71,22 @@ class Conv2d:
         rng: np.random.Generator | int | None = None,
         device: F.Device = "cpu",
     ) -> None:
-        for name, v in (("in_channels", in_channels), ("out_channels", out_channels)):
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not isinstance(groups, (int, np.integer)) or isinstance(groups, bool) or groups < 1:
-            raise ValueError(f"groups must be a positive integer, got {groups!r}")
+        in_channels = check_int("in_channels", in_channels, 1)
+        out_channels = check_int("out_channels", out_channels, 1)
+        groups = check_int("groups", groups, 1)
         if in_channels % groups:
             raise ValueError("in_channels must be divisible by groups")
         if out_channels % groups:
             raise ValueError("out_channels must be divisible by groups")
-        dt = np.dtype(dtype)
-        if dt not in (np.float32, np.float64):
-            raise TypeError(f"dtype must be float32 or float64, got {dt}")
-        self.in_channels = int(in_channels)
-        self.out_channels = int(out_channels)
+        dt = check_float_dtype("dtype", dtype)
+        self.in_channels = in_channels
+        self.out_channels = out_channels
         self.kernel_size = pair(kernel_size, "kernel_size", 1)
         self.stride = pair(stride, "stride", 1)
         self.dilation = pair(dilation, "dilation", 1)
         padding_amounts(padding, self.kernel_size, self.stride, self.dilation)  # validate now
         self.padding = padding
-        self.groups = int(groups)
+        self.groups = groups
         self.device = device
         gen = generator(rng)
         fan_in = self.in_channels // self.groups * self.kernel_size[0] * self.kernel_size[1]
@@ -160,16 +157,18 @@ class Conv2d:
 
     def load_state_dict(self, state: dict[str, ArrayLike]) -> None:
         """Load parameters (e.g. from :meth:`state_dict` or a PyTorch ``Conv2d``, converted
-        with ``.numpy()``); shapes must match and extra or missing keys raise ``KeyError``."""
+        with ``.numpy()``); shapes must match and extra or missing keys raise ``KeyError``,
+        a non-mapping ``TypeError``, NaN or infinity ``NonFiniteError``."""
+        check_mapping("state", state)
         expected = {"weight"} | ({"bias"} if self.bias is not None else set())
         if set(state) != expected:
             raise KeyError(f"state_dict keys {sorted(state)} do not match {sorted(expected)}")
-        w = np.asarray(state["weight"])
+        w = real_array("weight", state["weight"])
         if w.shape != self.weight.shape:
             raise ValueError(f"weight has shape {w.shape}, expected {self.weight.shape}")
         new_bias = None
         if self.bias is not None:
-            new_bias = np.asarray(state["bias"])
+            new_bias = real_array("bias", state["bias"])
             if new_bias.shape != self.bias.shape:
                 raise ValueError(f"bias has shape {new_bias.shape}, expected {self.bias.shape}")
             new_bias = new_bias.astype(self.bias.dtype)

@@ -26,7 +26,8 @@ from numpy.typing import ArrayLike
 
 from .. import _core
 from .. import cuda as _cuda
-from ..errors import InvalidDtypeError, NonFiniteError
+from .._validate import check_finite as require_finite
+from .._validate import check_int, check_optional_int, check_real, real_array
 from ._args import IntPair, Padding, generator, padding_amounts, pair
 
 __all__ = ["Conv2dGrads", "conv2d", "conv2d_backward", "dropout"]
@@ -45,21 +46,15 @@ class Conv2dGrads(NamedTuple):
 
 def _float_dtype(*arrays: np.ndarray) -> np.dtype:
     """float32 when every input is float32 (or smaller float), else float64 (NumPy promotion)."""
-    for a in arrays:
-        if a.dtype.kind not in "fiu":
-            raise InvalidDtypeError(f"conv2d needs real numbers, got an array of dtype {a.dtype}")
     dt = np.result_type(*arrays)
     if dt.kind == "f" and dt.itemsize <= 4:
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
 
-def _check_finite(a: np.ndarray, name: str) -> None:
-    if not np.isfinite(a).all():
-        idx = np.unravel_index(int(np.argmin(np.isfinite(a))), a.shape)
-        raise NonFiniteError(
-            f"{name} holds NaN or infinity (first at index {tuple(map(int, idx))})"
-        )
+def _threads(num_threads: int | None) -> int:
+    """The kernels' thread count: ``num_threads`` (>= 1), or 0 for the default."""
+    return check_optional_int("num_threads", num_threads, 1) or 0
 
 
 def _device(device: str) -> str:
@@ -80,9 +75,9 @@ def _prepare(
     groups: int,
     check_finite: bool,
 ) -> tuple[np.ndarray, np.ndarray, list[np.ndarray | None], bool, tuple]:
-    xa = np.asarray(x)
-    wa = np.asarray(weight)
-    others = [None if a is None else np.asarray(a) for a, _ in extra]
+    xa = real_array("input", x, finite=False)
+    wa = real_array("weight", weight, finite=False)
+    others = [None if a is None else real_array(name, a, finite=False) for a, name in extra]
     if wa.ndim != 4:
         raise ValueError(f"weight must be 4-D (C_out, C_in/groups, kH, kW), got shape {wa.shape}")
     if xa.ndim not in (3, 4):
@@ -90,24 +85,21 @@ def _prepare(
     unbatched = xa.ndim == 3
     if unbatched:
         xa = xa[None]
-    if isinstance(groups, (bool, np.bool_)) or not isinstance(groups, (int, np.integer)):
-        raise TypeError(f"groups must be an int, got {groups!r}")
-    if groups < 1:
-        raise ValueError(f"groups must be a positive integer, got {groups}")
+    groups = check_int("groups", groups, 1)
     dt = _float_dtype(xa, wa, *[a for a in others if a is not None])
     xa = np.ascontiguousarray(xa, dtype=dt)
     wa = np.ascontiguousarray(wa, dtype=dt)
     others = [None if a is None else np.ascontiguousarray(a, dtype=dt) for a in others]
     if check_finite:
-        _check_finite(xa, "input")
-        _check_finite(wa, "weight")
+        require_finite("input", xa)
+        require_finite("weight", wa)
         for a, (_, name) in zip(others, extra, strict=True):
             if a is not None:
-                _check_finite(a, name)
+                require_finite(name, a)
     st = pair(stride, "stride", 1)
     dil = pair(dilation, "dilation", 1)
     pad = padding_amounts(padding, (wa.shape[2], wa.shape[3]), st, dil)
-    return xa, wa, others, unbatched, (st, pad, dil, int(groups))
+    return xa, wa, others, unbatched, (st, pad, dil, groups)
 
 
 def conv2d(
@@ -153,7 +145,8 @@ def conv2d(
         Raise :class:`~hetensor.errors.NonFiniteError` on NaN/inf input (one extra pass); with
         ``False`` non-finite values propagate as in NumPy/PyTorch.
     num_threads : int, optional
-        Threads for the CPU kernels (default: ``ht._core.default_num_threads()``).
+        Threads for the CPU kernels, at least 1 (default:
+        ``ht._core.default_num_threads()``).
 
     Returns
     -------
@@ -166,8 +159,10 @@ def conv2d(
     ValueError
         Inconsistent shapes, bad stride/padding/dilation/groups, kernel larger than the padded
         input.
+    TypeError
+        A non-int ``groups``, ``stride``, ``dilation``, ``padding`` or ``num_threads``.
     hetensor.errors.InvalidDtypeError
-        Complex, boolean or object input.
+        Complex, boolean, string or object input (integers are cast to float64).
     hetensor.errors.NonFiniteError
         NaN or infinity with ``check_finite=True``.
 
@@ -189,8 +184,9 @@ def conv2d(
             f"algorithm must be 'auto', 'gemm', 'winograd' or 'tiled', got {algorithm!r}"
         )
     dev = _device(device)
+    threads = _threads(num_threads)
     y = _core.conv.conv2d_forward(
-        xa, wa, ba, st, pad, dil, g, algorithm=algorithm, device=dev, threads=num_threads or 0
+        xa, wa, ba, st, pad, dil, g, algorithm=algorithm, device=dev, threads=threads
     )
     return y[0] if unbatched else y
 
@@ -249,16 +245,20 @@ def conv2d_backward(
     """
     if algorithm not in ("auto", "tiled"):
         raise ValueError(f"algorithm must be 'auto' or 'tiled', got {algorithm!r}")
+    if grad_output is None:
+        raise TypeError("grad_output must be an array (the gradient of the loss), got None")
     unknown = set(needs) - {"input", "weight", "bias"}
     if unknown:
         raise ValueError(f"needs may name 'input', 'weight' and 'bias', got {sorted(unknown)}")
     xa, wa, (gya,), unbatched, (st, pad, dil, g) = _prepare(
         x, weight, [(grad_output, "grad_output")], stride, padding, dilation, groups, check_finite
     )
-    assert gya is not None
+    if gya is None:  # pragma: no cover - refused above
+        raise TypeError("grad_output must be an array, got None")
     if unbatched:
         gya = gya[None]
     dev = _device(device)
+    threads = _threads(num_threads)
     gx, gw, gb = _core.conv.conv2d_backward(
         xa,
         wa,
@@ -272,7 +272,7 @@ def conv2d_backward(
         need_bias="bias" in needs,
         algorithm="tiled" if algorithm == "tiled" else "auto",
         device=dev,
-        threads=num_threads or 0,
+        threads=threads,
     )
     if unbatched and gx is not None:
         gx = gx[0]
@@ -298,8 +298,8 @@ def dropout(
 
     Parameters
     ----------
-    x : array_like of floats
-        Input (any shape).
+    x : array_like of real numbers
+        Input (any shape); integers are cast to float64, as NumPy's ``x * 0.5`` would.
     p : float
         Drop probability in ``[0, 1]``; ``p = 1`` returns zeros.
     noise_shape : sequence of int or None, optional
@@ -317,7 +317,16 @@ def dropout(
     Returns
     -------
     numpy.ndarray or (numpy.ndarray, numpy.ndarray)
-        ``x * mask`` in ``x``'s dtype (and the mask).
+        ``x * mask`` in ``x``'s floating dtype (and the mask).
+
+    Raises
+    ------
+    hetensor.errors.InvalidDtypeError
+        Boolean, complex, string or object input.
+    hetensor.errors.NonFiniteError
+        NaN or infinity in ``x``.
+    TypeError, ValueError
+        ``p`` not a number in ``[0, 1]``; a bad ``noise_shape``.
 
     Examples
     --------
@@ -330,14 +339,10 @@ def dropout(
     >>> bool(np.all(y.std(axis=(2, 3)) == 0))   # each feature map kept or dropped whole
     True
     """
-    xa = np.asarray(x)
+    xa = real_array("x", x)
     if xa.dtype.kind != "f":
-        raise InvalidDtypeError(f"dropout needs a floating-point array, got dtype {xa.dtype}")
-    if isinstance(p, (bool, np.bool_)) or not isinstance(p, (int, float, np.integer, np.floating)):
-        raise TypeError(f"p must be a float in [0, 1], got {p!r}")
-    p = float(p)
-    if not 0.0 <= p <= 1.0:
-        raise ValueError(f"dropout probability p must be in [0, 1], got {p}")
+        xa = xa.astype(np.float64)  # integers compute in float64, as NumPy's x * 0.5 does
+    p = check_real("dropout probability p", p, 0.0, 1.0)
     if noise_shape is None:
         shape = xa.shape
     else:

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from .. import _core
-from ..errors import InvalidDtypeError, NonFiniteError
+from .._validate import check_finite, check_ints, check_optional_int, check_real, real_array
 
 __all__ = ["Conv2dPinv", "conv2d_pinv"]
 
@@ -128,15 +128,12 @@ class Conv2dPinv:
         return (c_out * H * W, c_in * H * W)
 
     def _spectra(self, a: ArrayLike, channels: int, name: str) -> tuple[np.ndarray, tuple]:
-        arr = np.asarray(a)
+        arr = real_array(name, a, finite=False)
         H, W = self.image_shape
         if arr.ndim < 3 or arr.shape[-3:] != (channels, H, W):
             raise ValueError(f"{name} must have shape (..., {channels}, {H}, {W}), got {arr.shape}")
-        if arr.dtype.kind not in "fiu":
-            raise InvalidDtypeError(f"{name} must be real, got dtype {arr.dtype}")
         arr = arr.astype(self.kernel.dtype, copy=False)
-        if not np.isfinite(arr).all():
-            raise NonFiniteError(f"{name} holds NaN or infinity")
+        check_finite(name, arr)
         lead = arr.shape[:-3]
         flat = arr.reshape(-1, channels, H, W)
         spec = _rfft2(flat, self.image_shape, self._fft_workers)
@@ -248,21 +245,15 @@ def conv2d_pinv(
     >>> float(np.abs(op.forward(op.apply(y)) - y).max()) < 1e-10
     True
     """
-    k = np.asarray(kernel)
+    k = real_array("kernel", kernel, finite=False)
     if k.ndim != 4:
         raise ValueError(f"kernel must be 4-D (c_out, c_in, kh, kw), got shape {k.shape}")
-    if k.dtype.kind not in "fiu":
-        raise InvalidDtypeError(f"kernel must be real, got dtype {k.dtype}")
     if min(k.shape) < 1:
         raise ValueError(f"kernel must not be empty, got shape {k.shape}")
     dt = np.float32 if k.dtype == np.float32 else np.float64
     k = np.ascontiguousarray(k, dtype=dt)
-    if not np.isfinite(k).all():
-        raise NonFiniteError("kernel holds NaN or infinity")
-    try:
-        shape = tuple(int(v) for v in image_shape)
-    except TypeError:
-        raise TypeError(f"image_shape must be a pair of ints, got {image_shape!r}") from None
+    check_finite("kernel", k)
+    shape = check_ints("image_shape", image_shape)
     if len(shape) != 2:
         raise ValueError(f"image_shape must be (H, W), got {image_shape!r}")
     H, W = shape
@@ -272,9 +263,6 @@ def conv2d_pinv(
         raise ValueError(f"cutoff must be 'global' or 'frequency', got {cutoff!r}")
     if rcond is None:
         rcond = max(k.shape[0], k.shape[1]) * float(np.finfo(dt).eps)
-    rcond = float(rcond)
-    if not (rcond >= 0.0 and np.isfinite(rcond)):
-        raise ValueError(f"rcond must be a finite number >= 0, got {rcond}")
-    if workers is not None and (not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be a positive int or None, got {workers!r}")
+    rcond = check_real("rcond", rcond, 0.0)
+    workers = check_optional_int("workers", workers, 1)
     return Conv2dPinv(k, (H, W), rcond, cutoff, workers)

@@ -56,13 +56,15 @@ def _ridge(data: dict[str, np.ndarray], params: dict[str, Any]) -> Prepared:
     cols = [[ts.ckks_vector(ctx, task.Xa[c, j].tolist()) for c in chunks] for j in range(d + 1)]
     ys = [ts.ckks_vector(ctx, task.y[c].tolist()) for c in chunks]
     split["encrypt"] = time.perf_counter() - t0
-    width = min(slots, n)
+    widths = sorted({c.stop - c.start for c in chunks})  # the last chunk may be shorter
 
     def gradient(w: np.ndarray) -> np.ndarray:
-        we = [ts.ckks_vector(ctx, [v] * width) for v in w]  # the owner encrypts
+        # the owner encrypts each weight replicated to each chunk width
+        we = {m: [ts.ckks_vector(ctx, [v] * m) for v in w] for m in widths}
         res = []  # the server: residual per chunk, then the gradient sums
-        for k in range(len(chunks)):
-            acc = functools.reduce(operator.add, (cols[j][k] * we[j] for j in range(d + 1)))
+        for k, c in enumerate(chunks):
+            wk = we[c.stop - c.start]
+            acc = functools.reduce(operator.add, (cols[j][k] * wk[j] for j in range(d + 1)))
             res.append(acc - ys[k])
         grad = [
             functools.reduce(

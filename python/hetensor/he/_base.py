@@ -130,8 +130,11 @@ class Encrypted:
     def _checked_bound(self, bound: float, levels: int, op: str, *others: Encrypted) -> float:
         """``bound`` if a result of that bound fits at the level this object (and ``others``)
         will reach after ``levels`` more levels; CapacityError (before any work) otherwise."""
+        params = self._ctx._params
+        if bound <= _bounds.floor_limit(params):  # fits at any level: no need to ask OpenFHE
+            return bound
         used = max(x.level for x in (self, *others)) + int(levels)
-        return _bounds.check(self._ctx._params, bound, used, op)
+        return _bounds.check(params, bound, used, op)
 
     @property
     def scale(self) -> float:

@@ -40,6 +40,7 @@ __all__ = [
     "check_interval",
     "data_bound",
     "expected_error",
+    "floor_limit",
     "level_limit",
     "plain_max",
     "power",
@@ -65,6 +66,8 @@ def ceil_pow2(x: float) -> float:
 
 def plain_max(value: Any) -> float:
     """``max |value|`` of a plain operand (float or array; 0 for an empty array)."""
+    if isinstance(value, (int, float)):
+        return abs(float(value))
     arr = np.abs(np.asarray(value, dtype=np.float64))
     return float(arr.max()) if arr.size else 0.0
 
@@ -117,6 +120,21 @@ def level_limit(params: CKKSParameters, used: int) -> float:
     if used >= params.total_depth:
         return min(middle, 2.0 ** (params.first_mod_bits - params.scale_bits + LAST_EXTRA_BITS))
     return middle
+
+
+_FLOORS: dict[int, tuple[CKKSParameters, float]] = {}
+
+
+def floor_limit(params: CKKSParameters) -> float:
+    """The smallest :func:`level_limit` of any level: a bound below it needs no level.
+    Cached by identity (hashing the parameters costs more than the check it saves)."""
+    entry = _FLOORS.get(id(params))
+    if entry is None or entry[0] is not params:
+        value = min(level_limit(params, 0), level_limit(params, params.total_depth))
+        if len(_FLOORS) > 256:  # one entry per context's parameters: keep it small
+            _FLOORS.clear()
+        entry = _FLOORS[id(params)] = (params, value)
+    return entry[1]
 
 
 def check(params: CKKSParameters, bound: float, used: int, op: str) -> float:

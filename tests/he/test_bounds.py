@@ -159,11 +159,6 @@ def test_ciphertext_rules(ctx):
     assert abs(ctx.decrypt(summed)[0]) <= summed.bound
 
 
-def test_bootstrap_keeps_the_bound(ctx):
-    with pytest.raises(errors.MissingKeyError):
-        ctx.bootstrap(ctx.encrypt(np.ones(2)))  # no keys here; the rule is in test_bootstrap
-
-
 # ---------------------------------------------------------------- the cases
 def test_power_of_large_values_raises_before_work(secure_ctx):
     a = secure_ctx.encrypt(np.array([100.0, -100.0, 0.5]))

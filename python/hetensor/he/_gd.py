@@ -98,6 +98,7 @@ def run(
     c_bound = learning_rate * bx * by
     w_bounds = _bounds.weight_bounds(c_bound, d_eff, epochs * len(plans), beta)
     w_bound = 0.0
+    peaks = [max(float(m.max()) for m in masks) for _, masks, _ in plans]  # eta_B max(s)
     params = eng.params
     step = 0
 
@@ -105,7 +106,7 @@ def run(
     prev: Any = None
     refreshes = 0
     for epoch in range(1, epochs + 1):
-        for chunks, masks, decay in plans:
+        for (chunks, masks, decay), peak in zip(plans, peaks, strict=True):
             live = [ct for ct in (w, prev) if ct is not None]
             if live and min(eng.levels_left(ct) for ct in live) < need:
                 refreshes += 1
@@ -116,9 +117,8 @@ def run(
             used = max([eng.levels_used(ct) for ct in [*live, x_cts[chunks[0]]]])
             v_bound = (1.0 + 2.0 * beta) * w_bound
             u_bound = d_eff * bx * v_bound
-            s_max = max(float(m.max()) for m in masks)
             _bounds.check(params, u_bound, used + 1, "gd prediction")
-            _bounds.check(params, (u_bound + by) * s_max, used + 2, "gd residual")
+            _bounds.check(params, (u_bound + by) * peak, used + 2, "gd residual")
             _bounds.check(params, learning_rate * bx * (u_bound + by), used + 3, "gd gradient")
             w_bound = w_bounds[step]
             step += 1

@@ -279,3 +279,19 @@ def test_regression_bounds_hold(he, ctx6):
     assert r.bound == data.X.bound * np.abs(w).sum() + data.y.bound
     grad = data.rmatvec(r)
     assert np.abs(ctx6.decrypt(grad)).max() <= grad.bound
+
+
+def test_gd_weight_bound_holds(he, ctx6):
+    from hetensor.he.dataset import EncryptedDataset
+    from hetensor.he.linear import fit_gd
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((24, 2)) / 2
+    y = X @ [0.7, -0.4] + 0.1
+    ctx6.generate_keys(he.linear.key_plan(2))
+    data = EncryptedDataset.encrypt(ctx6, X, y).with_ones()
+    fit = fit_gd(data, learning_rate=1 / 3, penalty=np.zeros(3), epochs=1)
+    w = ctx6.decrypt(fit.weights)
+    assert np.abs(w).max() <= fit.weights.bound
+    # one step from w = 0: w_1 = c = eta X^T y, bounded by lr * b(X) * b(y) (1/n folded)
+    assert fit.weights.bound == pytest.approx(1 / 3 * data.X.bound * data.y.bound)

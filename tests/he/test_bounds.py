@@ -294,4 +294,6 @@ def test_gd_weight_bound_holds(he, ctx6):
     w = ctx6.decrypt(fit.weights)
     assert np.abs(w).max() <= fit.weights.bound
     # one step from w = 0: w_1 = c = eta X^T y, bounded by lr * b(X) * b(y) (1/n folded)
-    assert fit.weights.bound == pytest.approx(1 / 3 * data.X.bound * data.y.bound)
+    # and by ||c||_2 <= sqrt(lr) * b(y) (a convergent step: eta * lambda_max <= 1)
+    lr, bx, by = 1 / 3, data.X.bound, data.y.bound
+    assert fit.weights.bound == pytest.approx(min(lr * bx * by, np.sqrt(lr) * by))

@@ -217,17 +217,21 @@ def power(bound: float, n: int) -> float:
     return math.inf
 
 
-def weight_bounds(c_bound: float, d_eff: int, steps: int, beta: float) -> list[float]:
+def weight_bounds(c_bound: float, c_norm: float, steps: int, beta: float) -> list[float]:
     """Bounds of the weights after each of ``steps`` gradient steps ``w <- (1 + beta) M w -
-    beta M w_prev + c`` (``w_1 = c``): ``|w_k| <= ||w_k||_2 <= A_k ||c||_2 <= A_k sqrt(d_eff)
-    c_bound`` with ``A_k`` of :func:`amplification` (and ``|w_1| = |c| <= c_bound``).
+    beta M w_prev + c`` (``w_1 = c``): ``|w_k| <= ||w_k||_2 <= A_k ||c||_2 <= A_k c_norm``
+    with ``A_k`` of :func:`amplification` (and ``|w_1| = |c| <= c_bound``).
 
-    This assumes a convergent learning rate: ``M = I - eta (X^T S X + diag(penalty))`` with
-    eigenvalues in ``[0, 1]`` (``[-1, 1]`` without momentum), which the default step
-    ``1 / (d_eff + alpha / n)`` guarantees for standardized features. The worst case the
-    encrypted data alone allows grows like ``(1 + eta d_eff bound(X)^2)^k``: useless.
+    ``c_norm`` bounds ``||c||_2``: ``sqrt(d_eff) c_bound``, or, for ``c = eta X^T S y`` with
+    ``eta = lr / sum(s)``, ``sqrt(lr y^T S y / sum(s))`` (``sqrt(lr) bound(y)`` unweighted),
+    since ``||S^(1/2) X||_2^2 = lambda_max <= sum(s) / lr`` under the same assumption:
+
+    a convergent learning rate, ``M = I - eta (X^T S X + diag(penalty))`` with eigenvalues
+    in ``[0, 1]`` (``[-1, 1]`` without momentum), which the default step ``1 / (d_eff +
+    alpha / n)`` guarantees for standardized features. The worst case the encrypted data
+    alone allows grows like ``(1 + eta d_eff bound(X)^2)^k``: useless.
     """
     amp = amplification(max(int(steps), 1), beta)
-    out = [float(a) * math.sqrt(d_eff) * c_bound for a in amp]
-    out[0] = c_bound
+    out = [float(a) * c_norm for a in amp]
+    out[0] = min(c_bound, c_norm)
     return out

@@ -23,6 +23,7 @@ encrypting. ``hetensor.linear_model.gradient_descent`` is the same algorithm in 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -96,7 +97,8 @@ def run(
     # c_B = eta_B X_B^T S_B y_B: eta_B = lr / s_B folds the batch's sum over rows
     bx, by = bounds
     c_bound = learning_rate * bx * by
-    w_bounds = _bounds.weight_bounds(c_bound, d_eff, epochs * len(plans), beta)
+    c_norm = min(math.sqrt(d_eff) * c_bound, math.sqrt(learning_rate) * by)
+    w_bounds = _bounds.weight_bounds(c_bound, c_norm, epochs * len(plans), beta)
     w_bound = 0.0
     peaks = [max(float(m.max()) for m in masks) for _, masks, _ in plans]  # eta_B max(s)
     params = eng.params

@@ -370,6 +370,7 @@ class EncryptedDataset:
             tuple(wrap(t[r], t_bound) for r in range(self.n_columns)),
             wrap(b, b_bound),
             weight_sum,
+            weight_sum * by * by,  # bounds y^T S y
         )
 
     # ------------------------------------------------------------------ keys

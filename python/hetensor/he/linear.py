@@ -20,6 +20,7 @@ decrypt/re-encrypt round). Both return a :class:`LinearFit`; :func:`predict` app
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -182,7 +183,11 @@ def fit_gram(
     d_bound = max(scales) * (eta * t_bound + diag0)
     xty._checked_bound(d_bound, 1, "folding the Gram iteration", *stats.diagonals)
     c_bound = xty._checked_bound(eta * xty._bound, 1, "folding the Gram iteration")
-    bounds = _bounds.weight_bounds(c_bound, d_eff, int(n_iter), beta)
+    c_norm = math.sqrt(d_eff) * c_bound  # ||c||_2, or from y^T S y (see weight_bounds)
+    if stats.y_sq_bound is not None:
+        lr = float(learning_rate)
+        c_norm = min(c_norm, math.sqrt(lr * stats.y_sq_bound / float(stats.weight_sum)))
+    bounds = _bounds.weight_bounds(c_bound, c_norm, int(n_iter), beta)
     diags, c = _gram.fold_iteration(
         t,
         xty._cts[0],

@@ -27,6 +27,7 @@ def test_depth_semantics_with_bootstrapping(boot_ctx):
     assert a.levels_left == boot_ctx.depth == 2
     b = boot_ctx.bootstrap(a * a)
     assert b.levels_left == 2
+    assert b.bound == (a * a).bound == 1.0  # the values, and so the bound, do not change
 
 
 def test_long_chain_bootstraps_itself(boot_ctx):

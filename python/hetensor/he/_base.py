@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from . import _bounds
+
 if TYPE_CHECKING:
     from .context import Context
 
@@ -35,9 +37,11 @@ class Encrypted:
     level, levels_left : int
         Multiplicative levels used so far (the most of any ciphertext) and still available
         before a bootstrap (the fewest of any ciphertext).
+    bound : float
+        Public bound on ``|values|`` (see :attr:`bound` and :meth:`info`).
     """
 
-    __slots__ = ("_cts", "_ctx", "_eng", "_layout")
+    __slots__ = ("_bound", "_cts", "_ctx", "_eng", "_layout")
     __hash__ = None  # type: ignore[assignment]
 
     _kind: ClassVar[str]  # wire kind of the checked envelope
@@ -46,15 +50,17 @@ class Encrypted:
     _cts: tuple[Any, ...]
     _eng: Any
     _layout: Any
+    _bound: float
 
     def __init__(self) -> None:
         raise TypeError(self._made_by)
 
-    def _init(self, ctx: Context, cts: Sequence[Any], layout: Any, eng: Any) -> None:
+    def _init(self, ctx: Context, cts: Sequence[Any], layout: Any, eng: Any, bound: float) -> None:
         self._ctx = ctx
         self._cts = tuple(cts)
         self._layout = layout
         self._eng = eng if eng is not None else ctx._engine
+        self._bound = float(bound)
 
     # ------------------------------------------------------------------ metadata
     @property
@@ -80,6 +86,55 @@ class Encrypted:
     def levels_left(self) -> int:
         """Multiplications still possible before a bootstrap (or a DepthError)."""
         return min(self._eng.levels_left(ct) for ct in self._cts)
+
+    @property
+    def bound(self) -> float:
+        """Public bound on the magnitude of every value: ``|x| <= bound`` elementwise.
+
+        Set at encryption (the data's largest magnitude rounded up to a power of two, or
+        ``encrypt(..., bound=...)``) and derived by every operation from its operands' bounds
+        (docs: Encrypted arrays, Bounds); operations whose result's bound exceeds what a
+        ciphertext holds at its level raise :class:`~hetensor.errors.CapacityError` before
+        any work. Metadata the server sees, like the shape.
+        """
+        return self._bound
+
+    def info(self) -> dict[str, Any]:
+        """Public facts about this object: shape, ciphertexts, levels, the bound, the limit a
+        ciphertext holds at its level, and the expected absolute error of each decrypted
+        element (``max(bound, 1) * 2**-precision_bits``: CKKS error scales with the largest
+        value a ciphertext holds, so small elements next to large ones lose relative
+        precision; nothing raises for it).
+
+        Examples
+        --------
+        >>> a = ctx.encrypt(np.array([100.0, -100.0, 0.5]))        # doctest: +SKIP
+        >>> a.info()["bound"], (a * a).info()["bound"]              # doctest: +SKIP
+        (128.0, 16384.0)
+        """
+        params = self._ctx._params
+        level = self.level
+        return {
+            "kind": self._kind,
+            "shape": tuple(getattr(self, "shape", ())),
+            "ciphertexts": len(self._cts),
+            "level": level,
+            "levels_left": self.levels_left,
+            "bound": self._bound,
+            "limit": _bounds.level_limit(params, level),
+            "precision_bits": _bounds.precision_bits(params),
+            "expected_abs_error": _bounds.expected_error(params, self._bound),
+            "symbolic": self.is_symbolic,
+        }
+
+    def _checked_bound(self, bound: float, levels: int, op: str, *others: Encrypted) -> float:
+        """``bound`` if a result of that bound fits at the level this object (and ``others``)
+        will reach after ``levels`` more levels; CapacityError (before any work) otherwise."""
+        params = self._ctx._params
+        if bound <= _bounds.floor_limit(params):  # fits at any level: no need to ask OpenFHE
+            return bound
+        used = max(x.level for x in (self, *others)) + int(levels)
+        return _bounds.check(params, bound, used, op)
 
     @property
     def scale(self) -> float:

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._validate import check_int, check_ints
+from . import _bounds
 from ._engine import poly_depth
 from .array import EncryptedArray, _normalize_axes, as_plain
 
@@ -94,26 +95,46 @@ def _binary(kind: str, x: Any, y: Any) -> EncryptedArray:
         layout = _pk.plan_array(shape, base._ctx.slots)
     eng = base._eng
     if ex is not None and ey is not None:
+        _check_pair(kind, ex, ey)  # before any data movement
         return _same_layout(kind, ex._as_shape(shape, layout), ey._as_shape(shape, layout))
     assert plain is not None  # one operand is plain (checked above)
 
+    peak = _bounds.plain_max(plain)
+    if kind == "mul":
+        free = isinstance(plain, float) and plain in (1.0, -1.0, 2.0, -2.0)  # no level
+        bound, levels, op = base._bound * peak, 0 if free else 1, "multiply"
+    else:
+        bound, levels, op = base._bound + peak, 0, _OP_NAMES[kind]
+    base._checked_bound(bound, levels, op)  # before any data movement
     enc = base._as_shape(shape, layout)
+    enc._checked_bound(bound, levels, op)
     enc_first = ex is not None
     if kind == "mul":
         eng.check_levels(enc._cts, 1, "multiply")
         if isinstance(plain, float):
-            return enc._new([eng.mul_scalar(ct, plain) for ct in enc._cts])
+            return enc._new([eng.mul_scalar(ct, plain) for ct in enc._cts], bound=bound)
         slots = enc._encode_plain(plain, layout)
-        return enc._new([eng.mul_plain(ct, slots[i]) for i, ct in enumerate(enc._cts)], clean=True)
+        cts = [eng.mul_plain(ct, slots[i]) for i, ct in enumerate(enc._cts)]
+        return enc._new(cts, clean=True, bound=bound)
     if kind == "sub" and not enc_first:  # plain - enc
         enc = enc._new([eng.neg(ct) for ct in enc._cts])
     elif kind == "sub":
         plain = -plain
     full = layout.size == layout.period * layout.n_chunks  # no slot without an element
     if isinstance(plain, float) and (full or not enc._clean):
-        return enc._new([eng.add_scalar(ct, plain) for ct in enc._cts])
+        return enc._new([eng.add_scalar(ct, plain) for ct in enc._cts], bound=bound)
     slots = enc._encode_plain(plain, layout)  # zeros elsewhere: stays clean
-    return enc._new([eng.add_plain(ct, slots[i]) for i, ct in enumerate(enc._cts)])
+    return enc._new([eng.add_plain(ct, slots[i]) for i, ct in enumerate(enc._cts)], bound=bound)
+
+
+_OP_NAMES = {"add": "add", "sub": "subtract", "mul": "multiply"}
+
+
+def _check_pair(kind: str, a: EncryptedArray, b: EncryptedArray) -> float:
+    """The bound of ``a (kind) b`` (product or sum of the bounds), checked at its level."""
+    if kind == "mul":
+        return a._checked_bound(a._bound * b._bound, 1, "multiply", b)
+    return a._checked_bound(a._bound + b._bound, 0, _OP_NAMES[kind], b)
 
 
 def _same_layout(kind: str, a: EncryptedArray, b: EncryptedArray) -> EncryptedArray:
@@ -121,11 +142,15 @@ def _same_layout(kind: str, a: EncryptedArray, b: EncryptedArray) -> EncryptedAr
     eng = a._eng
     if kind == "mul":
         eng.check_levels(a._cts + b._cts, 1, "multiply")
+        bound = _check_pair(kind, a, b)
         cts = [eng.mul(p, q) for p, q in zip(a._cts, b._cts, strict=True)]
-        return a._new(cts, clean=a._clean or b._clean)
+        return a._new(cts, clean=a._clean or b._clean, bound=bound)
+    bound = _check_pair(kind, a, b)
     op = eng.add if kind == "add" else eng.sub
     return a._new(
-        [op(p, q) for p, q in zip(a._cts, b._cts, strict=True)], clean=a._clean and b._clean
+        [op(p, q) for p, q in zip(a._cts, b._cts, strict=True)],
+        clean=a._clean and b._clean,
+        bound=bound,
     )
 
 
@@ -172,7 +197,8 @@ def positive(x: EncryptedArray) -> EncryptedArray:
 def square(x: EncryptedArray) -> EncryptedArray:
     """Elementwise square (one level)."""
     x._eng.check_levels(x._cts, 1, "square")
-    return x._new([x._eng.square(ct) for ct in x._cts])
+    bound = x._checked_bound(x._bound**2, 1, "square")
+    return x._new([x._eng.square(ct) for ct in x._cts], bound=bound)
 
 
 def power(x: Any, n: Any) -> EncryptedArray:
@@ -186,7 +212,9 @@ def power(x: Any, n: Any) -> EncryptedArray:
     n = int(n)
     if n == 0:
         return x._ctx._encrypt_in(np.ones(x.shape), x._layout, eng=x._eng)
-    x._eng.check_levels(x._cts, max(1, math.ceil(math.log2(n))) if n > 1 else 0, "power")
+    levels = max(1, math.ceil(math.log2(n))) if n > 1 else 0
+    x._eng.check_levels(x._cts, levels, "power")
+    x._checked_bound(_bounds.power(x._bound, n), levels, f"power (x ** {n})")
     result: EncryptedArray | None = None
     base = x
     while n:
@@ -206,9 +234,19 @@ def sum(
 ) -> EncryptedArray:
     """Sum over ``axis`` (None, int or tuple): log2(extent) rotations per axis."""
     _no_kwargs("sum", kwargs, dtype=None, out=None)
-    axes = _normalize_axes(axis, a.ndim)
+    return _reduce(a, _normalize_axes(axis, a.ndim), keepdims)
+
+
+def _reduce(
+    a: EncryptedArray, axes: tuple[int, ...], keepdims: bool, bound: float | None = None
+) -> EncryptedArray:
+    """Sum over ``axes``; the result's bound is ``count * a.bound`` or ``bound``, a tighter
+    one the caller knows (a product with a plain matrix: its largest absolute row sum)."""
     if not axes:
         return a
+    count = math.prod(a.shape[k] for k in axes)
+    bound = a._bound * count if bound is None else min(bound, a._bound * count)
+    a._checked_bound(bound, 0 if a._clean else 1, "sum")  # cleaning may take a level
     eng = a._eng
     arr = a
     lay = arr._layout
@@ -223,7 +261,9 @@ def sum(
             lay.chunk_rows,
             1,
         )
-        arr = EncryptedArray._make(arr._ctx, [eng.add_many(arr._cts)], tile, arr._clean, eng)
+        arr = EncryptedArray._make(
+            arr._ctx, [eng.add_many(arr._cts)], tile, arr._clean, eng, bound=bound
+        )
     for ax in axes:
         lay = arr._layout
         if not arr._clean and lay.pads[ax] > lay.shape[ax]:
@@ -232,7 +272,7 @@ def sum(
         steps = _pk.reduce_steps(lay, ax)
         cts = [eng.rotate_sum(ct, steps) for ct in arr._cts]
         new_lay, cyclic = _pk.reduced_layout(lay, ax, True)
-        arr = arr._new(cts, new_lay, clean=arr._clean and cyclic)
+        arr = arr._new(cts, new_lay, clean=arr._clean and cyclic, bound=bound)
     if not keepdims:
         arr = arr._new(arr._cts, _layout_without(arr._layout, axes))
     return arr
@@ -304,6 +344,9 @@ def concatenate(arrays: Sequence[Any], axis: int = 0, **kwargs: Any) -> Encrypte
     dst = _pk.plan_array(joined.shape, base._ctx.slots)
     eng = base._eng
     eng.check_levels([ct for e in encs for ct in e._cts], 1, "concatenate")
+    plains = [as_plain(x) for x in arrays if not isinstance(x, EncryptedArray)]
+    bound = max([e._bound for e in encs] + [_bounds.plain_max(v) for v in plains if v is not None])
+    base._checked_bound(bound, 1, "concatenate", *encs)  # the parts do not overlap: max
     parts: list[list[Any]] = [[] for _ in range(dst.n_chunks)]
     plain_total = np.zeros(joined.shape)
     offset = 0
@@ -324,7 +367,7 @@ def concatenate(arrays: Sequence[Any], axis: int = 0, **kwargs: Any) -> Encrypte
                 raise TypeError(f"cannot concatenate {type(x).__name__}")
             plain_total[tuple(sl)] = value
     cts = [eng.add_many(p) for p in parts]
-    out = EncryptedArray._make(base._ctx, cts, dst, True, eng)
+    out = EncryptedArray._make(base._ctx, cts, dst, True, eng, bound=bound)
     if np.any(plain_total):
         slots = out._encode_plain(plain_total, dst)
         out = out._new([eng.add_plain(ct, slots[i]) for i, ct in enumerate(out._cts)])
@@ -368,7 +411,10 @@ def _size(a: EncryptedArray, axis: Any = None) -> int:
 # ---------------------------------------------------------------------- products
 def _rowmajor_matvec(m: EncryptedArray, v: Any) -> EncryptedArray:
     """(r, n) encrypted @ (n,) -> (r,): one product, log2(n) rotations (strided output)."""
-    return sum(multiply(m, v), axis=1)
+    if isinstance(v, EncryptedArray):
+        return sum(multiply(m, v), axis=1)
+    plain = as_plain(v)
+    return _reduce(multiply(m, v), (1,), False, m._bound * _bounds.row_sum(plain))
 
 
 def matvec(w: Any, x: Any, *, method: str = "auto") -> EncryptedArray:
@@ -397,7 +443,8 @@ def matvec(w: Any, x: Any, *, method: str = "auto") -> EncryptedArray:
         raise TypeError("matvec needs a 2-D matrix and a 1-D EncryptedArray")
     if wp.shape[1] != x.shape[0]:
         raise ValueError(f"matmul: shapes {wp.shape} and {x.shape} not aligned")
-    return sum(multiply(x, wp), axis=1)  # x broadcasts over the rows of w
+    # x broadcasts over the rows of w; |(w x)_i| <= sum_j |w_ij| * bound
+    return _reduce(multiply(x, wp), (1,), False, x._bound * _bounds.row_sum(wp))
 
 
 def _matmul_2d(x: Any, y: Any) -> EncryptedArray:
@@ -443,7 +490,7 @@ def matmul(x: Any, y: Any, **kwargs: Any) -> EncryptedArray:
             f"{len(sx) - 1}) != {sy[0]} (dim 0)"
         )
     if len(sx) == 1 and len(sy) == 1:
-        return sum(multiply(x, y))
+        return vdot(x, y)
     if len(sy) == 1:
         return matvec(x, y)
     if len(sx) == 1:  # v @ M = M.T @ v
@@ -463,7 +510,13 @@ def dot(a: Any, b: Any, **kwargs: Any) -> EncryptedArray:
 
 @implements(np.vdot)
 def vdot(a: Any, b: Any) -> EncryptedArray:
-    return sum(multiply(a, b))
+    prod = multiply(a, b)
+    enc, other = (a, b) if isinstance(a, EncryptedArray) else (b, a)
+    if isinstance(other, EncryptedArray):
+        return sum(prod)
+    return _reduce(
+        prod, tuple(range(prod.ndim)), False, enc._bound * _bounds.row_sum(np.ravel(other))
+    )
 
 
 # ---------------------------------------------------------------------- polynomials
@@ -483,8 +536,14 @@ def polyval(p: Any, x: EncryptedArray) -> EncryptedArray:
         return add(multiply(x, float(low_first[1])), float(low_first[0]))
     depth = poly_depth(low_first.size)
     x._eng.check_levels(x._cts, depth, "polyval")
+    degree = low_first.size - 1
+    # |p(x)| <= sum_k |c_k| b^k; the powers up to x^degree are formed on the way
+    powers = np.array([_bounds.power(x._bound, k) for k in range(degree + 1)])
+    bound = float(np.sum(np.abs(low_first) * powers))
+    x._checked_bound(float(powers[-1]), depth - 1, f"polyval (x ** {degree} on the way)")
+    x._checked_bound(bound, depth, "polyval")
     cts = [x._eng.poly(ct, low_first.tolist(), depth) for ct in x._cts]
-    return x._new(cts, clean=False)
+    return x._new(cts, clean=False, bound=bound)
 
 
 def chebyshev_depth(degree: int) -> int:
@@ -525,8 +584,21 @@ def chebyshev(
         raise ValueError("func must return finite values on the interval")
     depth = chebyshev_depth(int(degree))
     x._eng.check_levels(x._cts, depth, "chebyshev")
+    _bounds.check_interval(x._bound, lo, hi, "chebyshev")
+    bound = x._checked_bound(_chebyshev_bound(func, lo, hi, int(degree)), depth, "chebyshev")
     cts = [x._eng.chebyshev(ct, func, lo, hi, int(degree), depth) for ct in x._cts]
-    return x._new(cts, clean=False)
+    return x._new(cts, clean=False, bound=bound)
+
+
+def _chebyshev_bound(func: Callable[[float], float], lo: float, hi: float, degree: int) -> float:
+    """``sum_k |c_k|`` of the degree-``degree`` Chebyshev interpolant of ``func`` on
+    ``[lo, hi]``: a bound on it over the interval (``|T_k| <= 1`` there)."""
+    nodes = np.cos(np.pi * (np.arange(degree + 1) + 0.5) / (degree + 1))
+    values = np.array([float(func(lo + (t + 1) * (hi - lo) / 2)) for t in nodes])
+    if not np.all(np.isfinite(values)):
+        raise ValueError("func must return finite values on the interval")
+    coeffs = np.polynomial.chebyshev.chebfit(nodes, values, degree)
+    return float(np.sum(np.abs(coeffs)))
 
 
 UFUNCS: dict[np.ufunc, Callable[..., Any]] = {

@@ -23,12 +23,13 @@ encrypting. ``hetensor.linear_model.gradient_descent`` is the same algorithm in 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from . import _gram
+from . import _bounds, _gram
 
 
 def levels_per_step(beta: float) -> int:
@@ -50,13 +51,18 @@ def run(
     batch_chunks: int,
     epochs: int,
     eng: Any,
-    refresh: Callable[[list[Any]], list[Any]],
-    callback: Callable[[int, Any], None] | None,
-) -> tuple[Any, int]:
-    """The encrypted loop: returns the weight ciphertext and the number of refreshes.
+    refresh: Callable[[list[Any], float], list[Any]],
+    callback: Callable[[int, Any, float], None] | None,
+    bounds: tuple[float, float],
+) -> tuple[Any, int, float]:
+    """The encrypted loop: returns the weight ciphertext, the number of refreshes and the
+    weights' bound.
 
     ``weights`` are the (plaintext, public) sample weights in row order; ``refresh`` gives
-    fresh levels to a list of weight ciphertexts (bootstrap or the owner's round).
+    fresh levels to a list of weight ciphertexts of a bound (bootstrap or the owner's round);
+    ``bounds`` are those of ``X`` and ``y``. The weights' bound assumes a convergent learning
+    rate (:func:`~hetensor.he._bounds.weight_bounds`); each step's intermediate values are
+    checked against their levels before the step's work.
     """
     p, slots, rows_per = int(layout.pads[1]), int(layout.slots), int(layout.chunk_rows)
     n = int(layout.shape[0])
@@ -88,16 +94,37 @@ def run(
         decay = np.where(valid, 1.0 - eta * penalty * (s_b / total), 0.0)
         plans.append((chunks, [mask(c, eta) for c in chunks], np.tile(decay, slots // p)))
 
+    # c_B = eta_B X_B^T S_B y_B: eta_B = lr / s_B folds the batch's sum over rows
+    bx, by = bounds
+    c_bound = learning_rate * bx * by
+    c_norm = min(math.sqrt(d_eff) * c_bound, math.sqrt(learning_rate) * by)
+    w_bounds = _bounds.weight_bounds(c_bound, c_norm, epochs * len(plans), beta)
+    w_bound = 0.0
+    peaks = [max(float(m.max()) for m in masks) for _, masks, _ in plans]  # eta_B max(s)
+    params = eng.params
+    step = 0
+
     w: Any = None
     prev: Any = None
     refreshes = 0
     for epoch in range(1, epochs + 1):
-        for chunks, masks, decay in plans:
+        for (chunks, masks, decay), peak in zip(plans, peaks, strict=True):
             live = [ct for ct in (w, prev) if ct is not None]
             if live and min(eng.levels_left(ct) for ct in live) < need:
                 refreshes += 1
-                fresh = refresh(live)
+                fresh = refresh(live, w_bound)
                 w, prev = fresh[0], (fresh[1] if len(fresh) > 1 else None)
+            # bounds of this step, checked before its work: the look-ahead v, the
+            # prediction u = X v, the residual r = eta s (u - y), the gradient sum_i r_i x_i
+            used = max([eng.levels_used(ct) for ct in [*live, x_cts[chunks[0]]]])
+            v_bound = (1.0 + 2.0 * beta) * w_bound
+            u_bound = d_eff * bx * v_bound
+            _bounds.check(params, u_bound, used + 1, "gd prediction")
+            _bounds.check(params, (u_bound + by) * peak, used + 2, "gd residual")
+            _bounds.check(params, learning_rate * bx * (u_bound + by), used + 3, "gd gradient")
+            w_bound = w_bounds[step]
+            step += 1
+            _bounds.check(params, w_bound, used + 3, "gd step")
             v = w
             if beta and w is not None:
                 v = eng.mul_scalar(w, 1.0 + beta, "Nesterov look-ahead")
@@ -116,5 +143,5 @@ def run(
             new = eng.neg(g) if v is None else eng.sub(eng.mul_plain(v, decay, "gd decay"), g)
             w, prev = new, (w if beta else None)
         if callback is not None:
-            callback(epoch, w)
-    return w, refreshes
+            callback(epoch, w, w_bound)
+    return w, refreshes, w_bound

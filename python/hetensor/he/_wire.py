@@ -86,7 +86,8 @@ def _kinds() -> dict[str, type[Encrypted]]:
 
 def object_to_bytes(ctx: Context, obj: Encrypted) -> bytes:
     """``obj`` (checked compatible with ``ctx``) in an envelope of its kind."""
-    sections = {"meta": json.dumps(obj._wire_meta()).encode()}
+    meta = {**obj._wire_meta(), "bound": obj._bound}  # public, like the shape
+    sections = {"meta": json.dumps(meta).encode()}
     try:
         for i, ct in enumerate(obj._cts):
             sections[f"ct{i}"] = ofhe.Serialize(ct, _binary())

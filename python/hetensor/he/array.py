@@ -19,6 +19,7 @@ import numpy as np
 from .. import _core
 from .._validate import as_array, check_int, check_ints
 from ..errors import ContextMismatchError, InvalidDtypeError, NonFiniteError
+from . import _bounds
 from ._base import Encrypted
 
 if TYPE_CHECKING:
@@ -77,22 +78,36 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
 
     @classmethod
     def _make(
-        cls, ctx: Context, cts: Sequence[Any], layout: Any, clean: bool, eng: Any = None
+        cls,
+        ctx: Context,
+        cts: Sequence[Any],
+        layout: Any,
+        clean: bool,
+        eng: Any = None,
+        *,
+        bound: float,
     ) -> EncryptedArray:
         obj = object.__new__(cls)
-        obj._init(ctx, cts, layout, eng)
+        obj._init(ctx, cts, layout, eng, bound)
         obj._clean = clean
         return obj
 
     def _new(
-        self, cts: Sequence[Any], layout: Any = None, clean: bool | None = None
+        self,
+        cts: Sequence[Any],
+        layout: Any = None,
+        clean: bool | None = None,
+        bound: float | None = None,
     ) -> EncryptedArray:
+        """An array over ``cts`` with this one's context and engine; layout, cleanliness and
+        bound default to this one's (right for data movement, which changes no value)."""
         return EncryptedArray._make(
             self._ctx,
             cts,
             self._layout if layout is None else layout,
             self._clean if clean is None else clean,
             self._eng,
+            bound=self._bound if bound is None else bound,
         )
 
     # ------------------------------------------------------------------ metadata
@@ -126,7 +141,7 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
         kind = "symbolic " if self._eng.dry else ""
         return (
             f"<hetensor.EncryptedArray {kind}shape={self.shape} ciphertexts={len(self._cts)} "
-            f"levels_left={self.levels_left}/{self._ctx.depth} "
+            f"levels_left={self.levels_left}/{self._ctx.depth} bound={self._bound:g} "
             f"context={self._ctx.role}:{self._ctx.fingerprint[:12]}>"
         )
 
@@ -154,10 +169,16 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
         layout = _pk.ArrayLayout(*meta["layout"])
         if layout.slots != ctx.slots or layout.n_chunks != len(cts):
             raise ValueError("slot count or chunking differs from the context's")
-        return cls._make(ctx, cts, layout, bool(meta.get("clean", False)))
+        return cls._make(
+            ctx,
+            cts,
+            layout,
+            bool(meta.get("clean", False)),
+            bound=_bounds.wire_bound(meta, ctx._params),
+        )
 
     def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> EncryptedArray:
-        return EncryptedArray._make(ctx, cts, self._layout, self._clean)
+        return EncryptedArray._make(ctx, cts, self._layout, self._clean, bound=self._bound)
 
     # ------------------------------------------------------------------ NumPy protocols
     def __array_ufunc__(self, ufunc: np.ufunc, method: str, *inputs: Any, **kwargs: Any) -> Any:
@@ -241,6 +262,7 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
         masks = _pk.layout_mask(self._layout)
         eng = self._eng
         eng.check_levels(self._cts, 1, "masking")
+        self._checked_bound(self._bound, 1, "masking")
         cts = [eng.mul_plain(ct, masks[i], "masking") for i, ct in enumerate(self._cts)]
         return self._new(cts, clean=True)
 
@@ -258,6 +280,7 @@ class EncryptedArray(Encrypted, np.lib.mixins.NDArrayOperatorsMixin):
         an output chunk no term reaches)."""
         eng = self._eng
         eng.check_levels(self._cts, 1, "data movement (masked rotations)")
+        self._checked_bound(self._bound, 1, "data movement (masked rotations)")
         by_src: dict[int, list[Any]] = {}
         for term in terms:
             by_src.setdefault(term[1], []).append(term)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .. import _core
 from .._validate import check_int
+from . import _bounds
 from ._base import Encrypted
 from .array import as_plain
 
@@ -51,9 +52,9 @@ class Ciphertext(Encrypted):
     _made_by = "make ciphertexts with Context.encrypt(...)"
 
     @classmethod
-    def _wrap(cls, ct: Any, ctx: Context, layout: Any) -> Ciphertext:
+    def _wrap(cls, ct: Any, ctx: Context, layout: Any, bound: float) -> Ciphertext:
         obj = object.__new__(cls)
-        obj._init(ctx, (ct,), layout, None)
+        obj._init(ctx, (ct,), layout, None, bound)
         return obj
 
     @property
@@ -80,7 +81,7 @@ class Ciphertext(Encrypted):
     def __repr__(self) -> str:
         return (
             f"<hetensor.Ciphertext size={self.size} slots={self._layout.slots} "
-            f"levels_left={self.levels_left}/{self._ctx.depth} "
+            f"levels_left={self.levels_left}/{self._ctx.depth} bound={self._bound:g} "
             f"context={self._ctx.role}:{self._ctx.fingerprint[:12]}>"
         )
 
@@ -101,14 +102,19 @@ class Ciphertext(Encrypted):
         layout = _core.packing.VectorLayout(*meta["layout"])
         if layout.slots != ctx.slots:
             raise ValueError("slot count or chunking differs from the context's")
-        return cls._wrap(cts[0], ctx, layout)
+        return cls._wrap(cts[0], ctx, layout, _bounds.wire_bound(meta, ctx._params))
 
     def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> Ciphertext:
-        return Ciphertext._wrap(cts[0], ctx, self._layout)
+        return Ciphertext._wrap(cts[0], ctx, self._layout, self._bound)
 
     # ------------------------------------------------------------------ helpers
-    def _new(self, ct: Any, layout: Any = None) -> Ciphertext:
-        return Ciphertext._wrap(ct, self._ctx, self._layout if layout is None else layout)
+    def _new(self, ct: Any, layout: Any = None, bound: float | None = None) -> Ciphertext:
+        return Ciphertext._wrap(
+            ct,
+            self._ctx,
+            self._layout if layout is None else layout,
+            self._bound if bound is None else bound,
+        )
 
     def _is_broadcast_scalar(self) -> bool:
         lay = self._layout
@@ -149,18 +155,29 @@ class Ciphertext(Encrypted):
         o = self._coerce(other)
         if o is None:
             return NotImplemented
+        op = {"add": "add", "sub": "subtract", "mul": "multiply"}[kind]
         if isinstance(o, Ciphertext):
             layout = self._join_layout(o)
+            if kind == "mul":
+                bound = self._checked_bound(self._bound * o._bound, 1, op, o)
+            else:
+                bound = self._checked_bound(self._bound + o._bound, 0, op, o)
             fn = {"add": eng.add, "sub": eng.sub, "mul": eng.mul}[kind]
-            return self._new(fn(self._ct, o._ct), layout)
+            return self._new(fn(self._ct, o._ct), layout, bound)
+        peak = _bounds.plain_max(o)
+        if kind == "mul":
+            free = isinstance(o, float) and o in (1.0, -1.0, 2.0, -2.0)  # no level
+            bound = self._checked_bound(self._bound * peak, 0 if free else 1, op)
+        else:
+            bound = self._checked_bound(self._bound + peak, 0, op)
         if isinstance(o, float):
             if kind == "mul":
-                return self._new(eng.mul_scalar(self._ct, o))
-            return self._new(eng.add_scalar(self._ct, o if kind == "add" else -o))
+                return self._new(eng.mul_scalar(self._ct, o), bound=bound)
+            return self._new(eng.add_scalar(self._ct, o if kind == "add" else -o), bound=bound)
         values = self._slot_values(o)
         if kind == "mul":
-            return self._new(eng.mul_plain(self._ct, values))
-        return self._new(eng.add_plain(self._ct, values if kind == "add" else -values))
+            return self._new(eng.mul_plain(self._ct, values), bound=bound)
+        return self._new(eng.add_plain(self._ct, values if kind == "add" else -values), bound=bound)
 
     def __add__(self, other: Any) -> Ciphertext:
         return self._binary(other, "add")
@@ -189,7 +206,8 @@ class Ciphertext(Encrypted):
 
     def square(self) -> Ciphertext:
         """Elementwise square (one level)."""
-        return self._new(self._eng.square(self._ct))
+        bound = self._checked_bound(self._bound**2, 1, "square")
+        return self._new(self._eng.square(self._ct), bound=bound)
 
     # ------------------------------------------------------------------ rotations
     def rotate(self, k: int) -> Ciphertext:
@@ -208,9 +226,13 @@ class Ciphertext(Encrypted):
         The result behaves as a scalar: it broadcasts against ciphertexts of any length.
         Needs the rotation keys of ``KeyPlan.for_sum(len(ct))``.
         """
-        steps = _core.packing.rotation_sum_steps(int(self._layout.period))
+        period = int(self._layout.period)
+        steps = _core.packing.rotation_sum_steps(period)
         slots = int(self._layout.slots)
+        # every slot of the block counts: a scalar added earlier sits in the padding too
+        bound = self._checked_bound(self._bound * period, 0, "sum")
         return self._new(
             self._eng.rotate_sum(self._ct, steps),
             _core.packing.VectorLayout(1, 1, slots, slots),
+            bound,
         )

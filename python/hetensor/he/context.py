@@ -32,7 +32,7 @@ from ..errors import (
     ContextMismatchError,
     MissingKeyError,
 )
-from . import _params, _wire
+from . import _bounds, _params, _wire
 from ._base import Encrypted
 from ._engine import DryEngine, Engine
 from ._keys import KeyRing
@@ -314,12 +314,18 @@ class Context(WireFormat, Hardening):
         finally:
             counts.update(self._engine.counts - before)
 
-    def placeholder(self, shape: Any) -> EncryptedArray:
-        """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`)."""
+    def placeholder(self, shape: Any, *, bound: float = 1.0) -> EncryptedArray:
+        """A symbolic encrypted array of ``shape`` for dry runs (see :meth:`recording`).
+
+        ``bound`` is the public bound of the data it stands for (default 1: standardized
+        data), so the dry run raises the same :class:`~hetensor.errors.CapacityError` the
+        real data would.
+        """
         shape = check_ints("shape", (shape,) if isinstance(shape, (int, np.integer)) else shape, 0)
         layout = _core.packing.plan_array(shape, self.slots)
         cts = [self._dry_engine.encrypt(None) for _ in range(layout.n_chunks)]
-        return EncryptedArray._make(self, cts, layout, True, self._dry_engine)
+        b = _bounds.data_bound(np.zeros(0), bound)
+        return EncryptedArray._make(self, cts, layout, True, self._dry_engine, bound=b)
 
     def public(self) -> Context:
         """The compute-side view: public, relinearization and generated evaluation keys only.
@@ -345,7 +351,7 @@ class Context(WireFormat, Hardening):
     def _checked_values(self, values: Any) -> np.ndarray:
         return _params.checked_values(self._params, values)
 
-    def encrypt(self, values: Any, *, layout: str = "rowmajor") -> Any:
+    def encrypt(self, values: Any, *, layout: str = "rowmajor", bound: float | None = None) -> Any:
         """Encrypt an array of real numbers (any shape) as an :class:`EncryptedArray`.
 
         Parameters
@@ -357,6 +363,10 @@ class Context(WireFormat, Hardening):
         layout : {"rowmajor", "diagonal"}
             ``"diagonal"`` encrypts a matrix (``2 P^2 <= slots`` for ``P`` its padded size) as
             an :class:`EncryptedMatrix` in the diagonal layout, for fast ``M @ x``.
+        bound : float, optional
+            Public bound on ``|values|`` the result carries (:attr:`EncryptedArray.bound`):
+            at least the data's largest magnitude. Default: that magnitude rounded up to a
+            power of two. A larger one hides the data's own magnitude from the server.
 
         Raises
         ------
@@ -366,33 +376,46 @@ class Context(WireFormat, Hardening):
             NaN or infinity in the input.
         CapacityError
             Too large for the slots, or values too large for the modulus.
+        ValueError
+            ``bound`` below the data's largest magnitude.
         """
         arr = self._checked_values(values)
         if arr.size == 0:
             raise ValueError("cannot encrypt an empty array")
+        b = _bounds.data_bound(arr, bound)
         if layout == "diagonal":
             if arr.ndim != 2:
                 raise ValueError(f'layout="diagonal" needs a 2-D matrix, got shape {arr.shape}')
             plan = _core.packing.plan_bsgs(max(arr.shape), self.slots)
             ct = self._engine.encrypt(_core.packing.encode_diagonals(arr, plan))
-            return EncryptedMatrix._make(self, ct, plan, tuple(arr.shape))
+            return EncryptedMatrix._make(self, ct, plan, tuple(arr.shape), bound=b)
         if layout != "rowmajor":
             raise ValueError(f'layout must be "rowmajor" or "diagonal", got {layout!r}')
-        return self._encrypt_in(arr, _core.packing.plan_array(arr.shape, self.slots))
+        return self._encrypt_in(arr, _core.packing.plan_array(arr.shape, self.slots), bound=b)
 
     def _encrypt_in(
-        self, values: np.ndarray, layout: Any, *, level: int | None = None, eng: Any = None
+        self,
+        values: np.ndarray,
+        layout: Any,
+        *,
+        level: int | None = None,
+        eng: Any = None,
+        bound: float | None = None,
     ) -> EncryptedArray:
-        """Encrypt ``values`` (of ``layout``'s shape) in ``layout`` (public key only)."""
+        """Encrypt ``values`` (of ``layout``'s shape) in ``layout`` (public key only); the
+        bound defaults to the data's largest magnitude rounded up to a power of two."""
         eng = self._engine if eng is None else eng
+        b = _bounds.data_bound(values, bound)
         rows = _core.packing.encode_array(np.ascontiguousarray(values, float), layout)
-        return EncryptedArray._make(self, [eng.encrypt(r, level) for r in rows], layout, True, eng)
+        cts = [eng.encrypt(r, level) for r in rows]
+        return EncryptedArray._make(self, cts, layout, True, eng, bound=b)
 
-    def encrypt_vector(self, values: Any) -> Ciphertext:
+    def encrypt_vector(self, values: Any, *, bound: float | None = None) -> Ciphertext:
         """Encrypt a 1-D vector into one replicated :class:`Ciphertext` (low-level).
 
         The vector is zero padded to a power-of-two block replicated over all slots, so
-        ``rotate`` acts cyclically on the block; at most :attr:`slots` elements.
+        ``rotate`` acts cyclically on the block; at most :attr:`slots` elements. ``bound``:
+        as in :meth:`encrypt`.
         """
         arr = self._checked_values(values)
         if arr.ndim != 1:
@@ -401,7 +424,8 @@ class Context(WireFormat, Hardening):
             raise ValueError("cannot encrypt an empty array")
         layout = _core.packing.plan_vector(arr.shape[0], self.slots)
         slot_values = _core.packing.encode_vector(arr, layout)  # raises NonFiniteError
-        return Ciphertext._wrap(self._engine.encrypt(slot_values), self, layout)
+        b = _bounds.data_bound(arr, bound)
+        return Ciphertext._wrap(self._engine.encrypt(slot_values), self, layout, b)
 
     def decrypt(self, obj: Any, *, average: bool = True) -> np.ndarray:
         """Decrypt to a float64 NumPy array (data owner only).
@@ -438,6 +462,8 @@ class Context(WireFormat, Hardening):
                 "Context.ckks(..., bootstrapping=True) before calling public()"
             )
         period = obj._period
+        # the values (and the bound) are unchanged, at the level a bootstrap leaves
+        _bounds.check(self._params, obj._bound, self._params.fresh_level, "bootstrap")
         return obj._rebuilt(self, [self._engine.bootstrap(ct, period) for ct in obj._cts])
 
     def check_bootstrappable(self, period: int | None) -> None:

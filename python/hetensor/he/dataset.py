@@ -39,7 +39,7 @@ import numpy as np
 
 from .. import _core
 from ..errors import NonFiniteError
-from . import _gram
+from . import _bounds, _gram
 from .array import EncryptedArray, as_plain
 from .keys import KeyPlan
 from .statistics import GramStatistics
@@ -140,7 +140,14 @@ class EncryptedDataset:
     # ------------------------------------------------------------------ construction
     @classmethod
     def encrypt(
-        cls, ctx: Context, X: Any, y: Any = None, *, width: int | None = None
+        cls,
+        ctx: Context,
+        X: Any,
+        y: Any = None,
+        *,
+        width: int | None = None,
+        bound: float | None = None,
+        y_bound: float | None = None,
     ) -> EncryptedDataset:
         """Encrypt a table (and target) in the packed layout, on the data owner's side.
 
@@ -153,6 +160,9 @@ class EncryptedDataset:
         width : int, optional
             Columns each row must have room for (default ``d + 1``: room for the ones column
             of an intercept, so the server never moves the rows); rounded up to a power of two.
+        bound, y_bound : float, optional
+            Public bounds of ``|X|`` and ``|y|`` (as in :meth:`Context.encrypt`); default the
+            largest magnitudes rounded up to a power of two.
 
         Notes
         -----
@@ -173,13 +183,13 @@ class EncryptedDataset:
         level = max(0, p.fresh_level - 3) if p.bootstrapping else None
         wide = _pk.plan_array((n, _gram.padded(width)), ctx.slots)
         x_lay = _gram.row_layout(wide, d)
-        Xe = ctx._encrypt_in(X, x_lay, level=level)
+        Xe = ctx._encrypt_in(X, x_lay, level=level, bound=bound)
         if y is None:
             return cls(Xe, None)
         y = ctx._checked_values(y)
         if y.shape != (n,):
             raise ValueError(f"y must have shape ({n},), got {y.shape}")
-        return cls(Xe, ctx._encrypt_in(y, _gram.target_layout(x_lay), level=level))
+        return cls(Xe, ctx._encrypt_in(y, _gram.target_layout(x_lay), level=level, bound=y_bound))
 
     @classmethod
     def from_arrays(
@@ -240,12 +250,14 @@ class EncryptedDataset:
         ones[:, d] = 1.0
         slot_ones = _pk.encode_array(ones, aug)
         eng = self.X._eng
-        x = self.X._new([eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(self.X._cts)], aug)
-        return EncryptedDataset(x, self.y, ones=True)
+        bound = max(self.X._bound, 1.0)  # the ones sit in zero padding: no sum
+        cts = [eng.add_plain(ct, slot_ones[i]) for i, ct in enumerate(self.X._cts)]
+        return EncryptedDataset(self.X._new(cts, aug, bound=bound), self.y, ones=True)
 
     # ------------------------------------------------------------------ operations
-    def _vector(self, w: Any, op: str) -> Any:
-        """A weight vector as one ciphertext or slot vector repeated every ``width`` slots."""
+    def _vector(self, w: Any, op: str) -> tuple[Any, float]:
+        """A weight vector as one ciphertext or slot vector repeated every ``width`` slots,
+        and what a row's dot product with it can multiply the bound of ``X`` by."""
         p, d_eff = self.width, self.n_columns
         if isinstance(w, EncryptedArray):
             self.X._check_same_context(w)
@@ -256,11 +268,12 @@ class EncryptedDataset:
                 w = w._relayout(
                     _gram.vector_layout(d_eff, p, self.X.context.slots), np.arange(d_eff)
                 )
-            return w._cts[0]
+            return w._cts[0], d_eff * w._bound
         plain = as_plain(w)
         if not isinstance(plain, np.ndarray) or plain.shape != (d_eff,):
             raise ValueError(f"{op}: shapes {self.X.shape} and {np.shape(w)} not aligned")
-        return _pk.encode_array(plain, _gram.vector_layout(d_eff, p, self.X.context.slots))[0]
+        slots = _pk.encode_array(plain, _gram.vector_layout(d_eff, p, self.X.context.slots))[0]
+        return slots, float(np.abs(plain).sum())
 
     def matvec(self, w: Any) -> EncryptedArray:
         """``X @ w`` as a per-row value (shape (n,), aligned like ``y``; one level).
@@ -269,7 +282,8 @@ class EncryptedDataset:
         :meth:`rmatvec` and the solvers leave it; other layouts are moved first) or plain.
         """
         x, eng, p = self.X, self.X._eng, self.width
-        v = self._vector(w, "matvec")
+        v, factor = self._vector(w, "matvec")
+        bound = x._checked_bound(x._bound * factor, 1, "X @ w")
         if isinstance(v, np.ndarray):
             eng.check_levels(x._cts, 1, "X @ w")
             cts = [
@@ -278,7 +292,8 @@ class EncryptedDataset:
         else:
             eng.check_levels([*x._cts, v], 1, "X @ w")
             cts = [_gram.row_dots(eng, ct, v, p, "X @ w") for ct in x._cts]
-        return EncryptedArray._make(x.context, cts, _gram.target_layout(x._layout), False, eng)
+        layout = _gram.target_layout(x._layout)
+        return EncryptedArray._make(x.context, cts, layout, False, eng, bound=bound)
 
     def _per_row(self, r: Any, op: str) -> EncryptedArray:
         """``r`` (n,) in the row-aligned layout with zeros elsewhere (moved or masked)."""
@@ -305,9 +320,10 @@ class EncryptedDataset:
         x, eng = self.X, self.X._eng
         r = self._per_row(r, "rmatvec")
         eng.check_levels([*x._cts, *r._cts], 1, "X^T r")
+        bound = x._checked_bound(self.n_samples * x._bound * r._bound, 1, "X^T r", r)
         ct = _gram.column_sums(eng, list(x._cts), self._spread_cts(r), x._layout, "X^T r")
         vec = _gram.vector_layout(self.n_columns, self.width, int(x._layout.slots))
-        return EncryptedArray._make(x.context, [ct], vec, False, eng)
+        return EncryptedArray._make(x.context, [ct], vec, False, eng, bound=bound)
 
     def gram(self, sample_weight: np.ndarray | None = None) -> GramStatistics:
         """Encrypted ``X^T S X`` and ``X^T S y`` (two levels; three with ``sample_weight``).
@@ -335,20 +351,26 @@ class EncryptedDataset:
             x = _scaled(x, np.repeat(root[:, None], x.shape[1], 1))
             y = _scaled(y, root)
         p, slots = self.width, int(x._layout.slots)
+        weight_sum = float(self.n_samples if sample_weight is None else np.sum(sample_weight))
+        # sum_i s_i x_ij x_ik and sum_i s_i x_ij y_i: the weights are known, so the sums over
+        # the rows are bounded by sum(s) (not n * max(s)) times the bounds of the factors
+        bx, by = self.X._bound, self.y._bound
+        t_bound = x._checked_bound(weight_sum * bx * bx, 1, "the Gram statistics X^T X")
+        b_bound = x._checked_bound(weight_sum * bx * by, 1, "the Gram statistics X^T y", y)
         t, b = _gram.gram_statistics(x, y, self.n_columns, progress=None)
         vec = _gram.vector_layout(p, p, slots)
 
-        def wrap(ct: Any) -> EncryptedArray:
-            return EncryptedArray._make(x.context, [ct], vec, True, eng)
+        def wrap(ct: Any, bound: float) -> EncryptedArray:
+            return EncryptedArray._make(x.context, [ct], vec, True, eng, bound=bound)
 
-        weight_sum = self.n_samples if sample_weight is None else np.sum(sample_weight)
         return GramStatistics(
             self.n_samples,
             self.n_features,
             self.ones,
-            tuple(wrap(t[r]) for r in range(self.n_columns)),
-            wrap(b),
-            float(weight_sum),
+            tuple(wrap(t[r], t_bound) for r in range(self.n_columns)),
+            wrap(b, b_bound),
+            weight_sum,
+            weight_sum * by * by,  # bounds y^T S y
         )
 
     # ------------------------------------------------------------------ keys
@@ -408,7 +430,9 @@ class EncryptedDataset:
 def _scaled(arr: EncryptedArray, factors: np.ndarray) -> EncryptedArray:
     """``arr * factors`` elementwise in ``arr``'s layout (one plaintext product per chunk)."""
     eng = arr._eng
+    bound = arr._checked_bound(arr._bound * _bounds.plain_max(factors), 1, "sample weights")
     slots = _pk.encode_array(np.ascontiguousarray(factors), arr._layout)
     return arr._new(
-        [eng.mul_plain(ct, m, "sample weights") for ct, m in zip(arr._cts, slots, strict=True)]
+        [eng.mul_plain(ct, m, "sample weights") for ct, m in zip(arr._cts, slots, strict=True)],
+        bound=bound,
     )

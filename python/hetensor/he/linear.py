@@ -20,6 +20,7 @@ decrypt/re-encrypt round). Both return a :class:`LinearFit`; :func:`predict` app
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ import numpy as np
 from .. import _core
 from .._validate import check_int
 from ..errors import DepthError
-from . import _gd, _gram
+from . import _bounds, _gd, _gram
 from .array import EncryptedArray
 from .dataset import EncryptedDataset, _packed_width
 from .keys import KeyPlan
@@ -80,13 +81,14 @@ def key_plan(n_features: int, *, fit_intercept: bool = True) -> KeyPlan:
 # ---------------------------------------------------------------------- refresh and result
 def _weight_ops(
     ctx: Any, eng: Any, n_columns: int, p: int, refresh: Refresh | None
-) -> tuple[Callable[[Any], EncryptedArray], Callable[[list[Any]], list[Any]]]:
-    """``wrap(ct)``: a weight ciphertext as an EncryptedArray; ``renew(cts)``: fresh levels
-    for weight ciphertexts, by ``refresh`` or (None) by bootstrapping on the server."""
+) -> tuple[Callable[[Any, float], EncryptedArray], Callable[[list[Any], float], list[Any]]]:
+    """``wrap(ct, bound)``: a weight ciphertext as an EncryptedArray; ``renew(cts, bound)``:
+    fresh levels for weight ciphertexts, by ``refresh`` or (None) by bootstrapping on the
+    server."""
     vec = _gram.vector_layout(n_columns, p, ctx.slots)
 
-    def wrap(ct: Any) -> EncryptedArray:
-        return EncryptedArray._make(ctx, [ct], vec, False, eng)
+    def wrap(ct: Any, bound: float) -> EncryptedArray:
+        return EncryptedArray._make(ctx, [ct], vec, False, eng, bound=bound)
 
     def bootstrap_all(arrays: Sequence[EncryptedArray]) -> list[EncryptedArray]:
         return [ctx.bootstrap(a) for a in arrays]
@@ -95,8 +97,8 @@ def _weight_ops(
         ctx.check_bootstrappable(p)  # raises now if a sparse setup cannot take the weights
     fresh = bootstrap_all if refresh is None else refresh
 
-    def renew(cts: list[Any]) -> list[Any]:
-        return [a._cts[0] for a in fresh([wrap(ct) for ct in cts])]
+    def renew(cts: list[Any], bound: float) -> list[Any]:
+        return [a._cts[0] for a in fresh([wrap(ct, bound) for ct in cts])]
 
     return wrap, renew
 
@@ -110,23 +112,24 @@ def _finish(
     ones: bool,
     p: int,
     refreshes: int,
-    renew: Callable[[list[Any]], list[Any]],
+    renew: Callable[[list[Any], float], list[Any]],
     batch_size: int,
+    bound: float,
 ) -> LinearFit:
     """The :class:`LinearFit` of the final weight ciphertext (intercept last if ``ones``)."""
     if eng.levels_left(w) < 1:  # predict needs one level of the weights
         refreshes += 1
-        w = renew([w])[0]
+        w = renew([w], bound)[0]
     d, slots = n_features, ctx.slots
     # padding slots of w are masked zeros (c and the diagonals are), so it is clean
     weights = EncryptedArray._make(
-        ctx, [w], _gram.vector_layout(d + int(ones), p, slots), True, eng
+        ctx, [w], _gram.vector_layout(d + int(ones), p, slots), True, eng, bound=bound
     )
-    coef = EncryptedArray._make(ctx, [w], _gram.vector_layout(d, p, slots), False, eng)
+    coef = EncryptedArray._make(ctx, [w], _gram.vector_layout(d, p, slots), False, eng, bound=bound)
     intercept = None
     if ones:  # one rotation, no mask, no level: w[d] lands in the first slot of every P-block
         scalar = _pk.ArrayLayout((), (), (), p, slots, 1, 1)
-        intercept = EncryptedArray._make(ctx, [eng.rotate(w, d)], scalar, False, eng)
+        intercept = EncryptedArray._make(ctx, [eng.rotate(w, d)], scalar, False, eng, bound=bound)
     return LinearFit(weights, coef, intercept, refreshes, batch_size)
 
 
@@ -175,6 +178,17 @@ def fit_gram(
     t = {r: arr._cts[0] for r, arr in enumerate(stats.diagonals)}
     eta = float(learning_rate) / float(stats.weight_sum)
     scales = (1.0 + beta, beta) if beta else (1.0,)
+    # c = eta X^T y: eta = lr / sum(s) folds the sum over the rows; the diagonals of s * M
+    t_bound = max(arr._bound for arr in stats.diagonals)
+    diag0 = float(np.abs(1.0 - eta * penalty).max())
+    d_bound = max(scales) * (eta * t_bound + diag0)
+    xty._checked_bound(d_bound, 1, "folding the Gram iteration", *stats.diagonals)
+    c_bound = xty._checked_bound(eta * xty._bound, 1, "folding the Gram iteration")
+    c_norm = math.sqrt(d_eff) * c_bound  # ||c||_2, or from y^T S y (see weight_bounds)
+    if stats.y_sq_bound is not None:
+        lr = float(learning_rate)
+        c_norm = min(c_norm, math.sqrt(lr * stats.y_sq_bound / float(stats.weight_sum)))
+    bounds = _bounds.weight_bounds(c_bound, c_norm, int(n_iter), beta)
     diags, c = _gram.fold_iteration(
         t,
         xty._cts[0],
@@ -190,7 +204,7 @@ def fit_gram(
     refreshes = 0
     w, prev, rot_prev = c, None, None
     if callback is not None:
-        callback(1, wrap(w))
+        callback(1, wrap(w, c_bound))
     steps = _gram.baby_steps(diags[0], p)
     # Every product of an iteration pairs a diagonal with a rotation of w (or of the
     # previous w), so all operands are brought to one level first: the diagonals and c
@@ -211,11 +225,14 @@ def fit_gram(
         live = [w] if prev is None else [w, prev]
         if min(eng.levels_left(ct) for ct in live) < 1:
             refreshes += 1
-            live = renew(live)
+            live = renew(live, bounds[k - 2])
             w = live[0]
             prev = live[1] if len(live) > 1 else None
             rot_prev = None
         used = max(base, *(eng.levels_used(ct) for ct in live))
+        # (1 + beta) M w - beta M w_prev, then + c: checked before the iteration's work
+        _bounds.check(eng.params, (1 + 2 * beta) * bounds[k - 2], used + 1, "Gram iteration")
+        _bounds.check(eng.params, bounds[k - 1], used + 1, "Gram iteration")
         ds, c_next = folded(used)
         w = eng.at_level(w, used)
         rot_w = eng.rotate_many(w, steps)
@@ -231,7 +248,7 @@ def fit_gram(
         if not beta:
             prev = None
         if callback is not None:
-            callback(k, wrap(w))
+            callback(k, wrap(w, bounds[k - 1]))
     return _finish(
         ctx,
         eng,
@@ -242,6 +259,7 @@ def fit_gram(
         refreshes=refreshes,
         renew=renew,
         batch_size=stats.n_samples,
+        bound=bounds[max(int(n_iter), 1) - 1],
     )
 
 
@@ -293,7 +311,7 @@ def fit_gd(
     batch = n if batch_size is None else min(n, int(batch_size))
     chunks = -(-batch // rows_per)
     wrap, renew = _weight_ops(ctx, eng, d_eff, p, refresh)
-    w, refreshes = _gd.run(
+    w, refreshes, bound = _gd.run(
         x._cts,
         y._cts,
         layout=lay,
@@ -306,7 +324,8 @@ def fit_gd(
         epochs=int(epochs),
         eng=eng,
         refresh=renew,
-        callback=None if callback is None else (lambda k, ct: callback(k, wrap(ct))),
+        callback=None if callback is None else (lambda k, ct, b: callback(k, wrap(ct, b))),
+        bounds=(x._bound, y._bound),
     )
     return _finish(
         ctx,
@@ -318,6 +337,7 @@ def fit_gd(
         refreshes=refreshes,
         renew=renew,
         batch_size=min(n, chunks * rows_per),
+        bound=bound,
     )
 
 

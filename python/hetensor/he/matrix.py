@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from .. import _core
+from . import _bounds
 from ._base import Encrypted
 from .array import EncryptedArray, as_plain
 
@@ -52,10 +53,17 @@ class EncryptedMatrix(Encrypted):
 
     @classmethod
     def _make(
-        cls, ctx: Context, ct: Any, plan: Any, shape: tuple[int, int], eng: Any = None
+        cls,
+        ctx: Context,
+        ct: Any,
+        plan: Any,
+        shape: tuple[int, int],
+        eng: Any = None,
+        *,
+        bound: float,
     ) -> EncryptedMatrix:
         obj = object.__new__(cls)
-        obj._init(ctx, (ct,), plan, eng)
+        obj._init(ctx, (ct,), plan, eng, bound)
         obj._shape = shape
         return obj
 
@@ -84,7 +92,7 @@ class EncryptedMatrix(Encrypted):
         return (
             f"<hetensor.EncryptedMatrix diagonal shape={self._shape} "
             f"plan=(baby={self._plan.baby}, giant={self._plan.giant}) "
-            f"levels_left={self.levels_left}/{self._ctx.depth}>"
+            f"levels_left={self.levels_left}/{self._ctx.depth} bound={self._bound:g}>"
         )
 
     # ------------------------------------------------------------------ Encrypted hooks
@@ -100,10 +108,11 @@ class EncryptedMatrix(Encrypted):
         shape = tuple(int(d) for d in meta["shape"])
         if len(shape) != 2:
             raise ValueError(f"an encrypted matrix has 2 dimensions, got shape {shape}")
-        return cls._make(ctx, cts[0], _pk.plan_bsgs(max(shape), ctx.slots), shape)
+        plan = _pk.plan_bsgs(max(shape), ctx.slots)
+        return cls._make(ctx, cts[0], plan, shape, bound=_bounds.wire_bound(meta, ctx._params))
 
     def _rebuilt(self, ctx: Context, cts: Sequence[Any]) -> EncryptedMatrix:
-        return EncryptedMatrix._make(ctx, cts[0], self._layout, self._shape)
+        return EncryptedMatrix._make(ctx, cts[0], self._layout, self._shape, bound=self._bound)
 
     def __matmul__(self, x: Any) -> EncryptedArray:
         return bsgs_matvec(self, x)
@@ -146,11 +155,15 @@ def bsgs_matvec(w: Any, x: Any) -> EncryptedArray:
     baby = [0, *plan.baby_steps]
     if isinstance(w, EncryptedMatrix):
         eng.check_levels([ct, w._ct], 2, "matmul (diagonal BSGS)")
+        # |y_i| <= n * bound(W) * bound(x)
+        bound = x._checked_bound(n * w._bound * x._bound, 2, "matmul (diagonal BSGS)", w)
         rotated = eng.rotate_many(ct, baby)
         xb = eng.add_many([eng.mul_plain(rotated[b], masks[b], "matmul") for b in baby])
         prod = eng.mul(xb, w._ct, "matmul")
     else:
         eng.check_levels([ct], 1, "matmul (diagonal BSGS)")
+        # |y_i| <= sum_j |w_ij| * bound(x)
+        bound = x._checked_bound(_bounds.row_sum(wp) * x._bound, 1, "matmul (diagonal BSGS)")
         diag = _pk.encode_diagonals(np.ascontiguousarray(wp), plan)
         rotated = eng.rotate_many(ct, baby)
         prod = eng.add_many([eng.mul_plain(rotated[b], diag * masks[b], "matmul") for b in baby])
@@ -158,4 +171,4 @@ def bsgs_matvec(w: Any, x: Any) -> EncryptedArray:
     giant = eng.rotate_many(blocks, list(plan.giant_steps))
     y = eng.add_many([blocks, *giant.values()])
     layout = _pk.ArrayLayout((m,), (plan.n,), (1,), plan.slots, plan.slots, m, 1)
-    return EncryptedArray._make(x._ctx, [y], layout, False, eng)
+    return EncryptedArray._make(x._ctx, [y], layout, False, eng, bound=bound)

@@ -41,6 +41,9 @@ class GramStatistics:
     weight_sum : float
         Sum of the sample weights (``n_samples`` when unweighted); with weights ``S`` the
         statistics are ``[X, 1]^T S [X, 1]`` and ``[X, 1]^T S y``.
+    y_sq_bound : float or None
+        Public bound of ``y^T S y`` (``sum(s) * bound(y)**2`` per partition, summed by
+        :meth:`merge`), which bounds the solver's weights (``None``: unknown).
 
     Examples
     --------
@@ -54,6 +57,7 @@ class GramStatistics:
     diagonals: tuple[EncryptedArray, ...] = field(repr=False)
     xty: EncryptedArray | None = field(repr=False)
     weight_sum: float
+    y_sq_bound: float | None = field(repr=False)
 
     # Written out (not generated) because ``weight_sum=None`` means ``n_samples``: the stored
     # field is always a float.
@@ -65,9 +69,10 @@ class GramStatistics:
         diagonals: tuple[EncryptedArray, ...],
         xty: EncryptedArray | None,
         weight_sum: float | None = None,
+        y_sq_bound: float | None = None,
     ) -> None:
         total = float(n_samples) if weight_sum is None else weight_sum
-        values = (n_samples, n_features, fit_intercept, diagonals, xty, total)
+        values = (n_samples, n_features, fit_intercept, diagonals, xty, total, y_sq_bound)
         for f, value in zip(fields(self), values, strict=True):
             object.__setattr__(self, f.name, value)
 
@@ -120,6 +125,9 @@ class GramStatistics:
             tuple(a + b for a, b in zip(self.diagonals, other.diagonals, strict=True)),
             self.xty + other.xty,
             float(self.weight_sum) + float(other.weight_sum),
+            None
+            if self.y_sq_bound is None or other.y_sq_bound is None
+            else self.y_sq_bound + other.y_sq_bound,
         )
 
     __add__ = merge

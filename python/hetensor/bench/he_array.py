@@ -69,7 +69,8 @@ def _naive_matvec(ctx: Context, a_ct: Any, x_rep: Any, n: int) -> tuple[Any, int
     slots = ctx.slots
 
     def rot(ct: Any, k: int) -> Any:
-        return cc.EvalRotate(ct, ctx.normalize_rotation(k))
+        k = ctx.normalize_rotation(k)
+        return cc.EvalRotate(ct, k) if k else ct  # OpenFHE has no key for rotating by 0
 
     def plain(values: np.ndarray, level: int) -> Any:
         return cc.MakeCKKSPackedPlaintext(values.tolist(), 1, level, None, slots)

@@ -24,6 +24,7 @@ from ._functions import (
     sum,
     transpose,
 )
+from ._resources import ResourceEstimate, estimate_resources
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .context import CKKSParameters, Context
@@ -42,10 +43,12 @@ __all__ = [
     "EncryptedMatrix",
     "GramStatistics",
     "KeyPlan",
+    "ResourceEstimate",
     "chebyshev",
     "chebyshev_depth",
     "concatenate",
     "dot",
+    "estimate_resources",
     "linear",
     "matmul",
     "matvec",

@@ -179,6 +179,8 @@ class Hardening:
 
         def key_sizes(self) -> dict[str, int]: ...
 
+        def resources(self) -> Any: ...
+
         def _check_compatible(self, obj: Any) -> None: ...
 
     @classmethod
@@ -284,6 +286,7 @@ class Hardening:
                 "level_budget": p.level_budget if p.bootstrapping else None,
                 "rotation_keys": sorted(self._keys.rotations),
                 "key_sizes": self.key_sizes(),
+                "memory": self.resources().describe(),
                 "keygen_seconds": round(self.keygen_seconds, 3),
                 "fingerprint": self.fingerprint,
             }

@@ -31,11 +31,12 @@ from ..errors import (
     ContextMismatchError,
     MissingKeyError,
 )
-from . import _params, _wire
+from . import _params, _resources, _wire
 from ._base import Encrypted
 from ._engine import DryEngine, Engine
 from ._keys import KeyRing
 from ._params import CKKSParameters
+from ._resources import ResourceEstimate
 from ._security import Hardening
 from ._wire import WireFormat
 from .array import EncryptedArray
@@ -98,6 +99,7 @@ class Context(WireFormat, Hardening):
         insecure: bool = False,
         decryption: str = "standard",
         noise_estimate: float | None = None,
+        memory_limit: float | None = None,
     ) -> Context:
         """Make a data owner's CKKS context with fresh keys.
 
@@ -148,11 +150,20 @@ class Context(WireFormat, Hardening):
         noise_estimate : float, optional
             With ``decryption="flooding"``: the estimation phase's
             :meth:`decryption_noise`. Omitted, the context is the estimation-phase context.
+        memory_limit : float, optional
+            Bytes the context and its keys may take. Default: 0.9 x the least of the cgroup
+            memory limit, the address-space limit (``ulimit -v``) left and the RAM. The
+            estimate (:meth:`resources`) is checked before any key is made.
 
         Returns
         -------
         Context
             The owner's context (holds the secret key).
+
+        Raises
+        ------
+        ResourceError
+            The estimated memory exceeds the budget (the message says what fits).
 
         Examples
         --------
@@ -176,6 +187,17 @@ class Context(WireFormat, Hardening):
             decryption=decryption,
             noise_estimate=noise_estimate,
             stacklevel=2,
+        )
+        est = _resources.estimate(params, digits=params.key_digits)
+        budget, _ = _resources.memory_budget(memory_limit)
+        _resources.check_budget(
+            est.peak_bytes - _resources.process_bytes(),
+            f"this context (ring 2^{params.ring_dim.bit_length() - 1}, total depth "
+            f"{params.total_depth}"
+            + (f", bootstrapping {params.bootstrap_slots} slots" if params.bootstrapping else "")
+            + ")",
+            memory_limit=memory_limit,
+            fixes=lambda: _resources.suggest(params, params.key_digits, budget),
         )
         keys = KeyRing.generate(
             cc, bootstrap_slots=params.bootstrap_slots, level_budget=params.level_budget
@@ -245,7 +267,11 @@ class Context(WireFormat, Hardening):
 
     # ------------------------------------------------------------------ keys and roles
     def generate_keys(
-        self, plan: KeyPlan | Iterable[int] = (), *, rotations: Iterable[int] = ()
+        self,
+        plan: KeyPlan | Iterable[int] = (),
+        *,
+        rotations: Iterable[int] = (),
+        memory_limit: float | None = None,
     ) -> None:
         """Generate the evaluation keys a computation needs (data owner only).
 
@@ -255,15 +281,37 @@ class Context(WireFormat, Hardening):
             A key plan (e.g. ``KeyPlan.for_sum(n)``) or rotation steps.
         rotations : iterable of int
             More rotation steps (any sign). Keys already held are not generated again.
+        memory_limit : float, optional
+            Bytes the new keys may take (default: the budget of :meth:`ckks`).
 
         Raises
         ------
         KeyRoleError
             On a public context, which cannot make keys.
+        ResourceError
+            The new keys' estimated memory exceeds the budget; no key was made.
         """
         self._keys.require_secret("generate evaluation keys")
         wanted = KeyPlan.coerce(plan) | KeyPlan.coerce(rotations)
-        self._keys.generate_rotations(self.normalize_rotation(k) for k in wanted.rotations)
+        indices = {self.normalize_rotation(k) for k in wanted.rotations} - self._keys.rotations
+        count = self._keys.new_key_count(indices)
+        per_key = self.resources().key_bytes
+        _resources.check_budget(
+            count * per_key,
+            f"generate_keys ({count} new rotation keys of {_resources.format_bytes(per_key)})",
+            memory_limit=memory_limit,
+            fixes=lambda: _resources.suggest_keys(count, per_key, memory_limit),
+        )
+        self._keys.generate_rotations(indices)
+
+    def resources(self, plan: KeyPlan | Iterable[int] = ()) -> ResourceEstimate:
+        """The estimated memory and key-generation time of this context with its keys and
+        those ``plan`` would add (:class:`~hetensor.he.ResourceEstimate`)."""
+        held = self._keys.new_key_count(self._keys.rotations)
+        wanted = {self.normalize_rotation(k) for k in KeyPlan.coerce(plan).rotations}
+        extra = self._keys.new_key_count(wanted - self._keys.rotations)
+        est = _resources.estimate(self._params, digits=self._params.key_digits)
+        return est.with_rotations(held + extra)
 
     def normalize_rotation(self, k: int) -> int:
         """The rotation index in ``[0, slots)`` equivalent to rotating by ``k``."""

@@ -28,8 +28,11 @@ from typing import Any
 # steps 1..k, or "linreg:n,d" for EncryptedLinearRegression(max_iter=30).key_plan(n, d))
 CONFIGS: dict[str, tuple[dict[str, Any], Any]] = {
     "leveled d=1": ({"depth": 1}, 0),
+    "leveled d=2, 16 rot": ({"depth": 2}, 16),
     "leveled d=3, 16 rot": ({"depth": 3}, 16),
+    "leveled d=3, linreg 500x10": ({"depth": 3}, "linreg:500,10"),
     "leveled d=5, 32 rot": ({"depth": 5}, 32),
+    "leveled d=7, 16 rot": ({"depth": 7}, 16),
     "leveled d=10, 16 rot": ({"depth": 10}, 16),
     "leveled d=16, 16 rot": ({"depth": 16}, 16),
     "leveled d=24, 8 rot": ({"depth": 24}, 8),
@@ -81,6 +84,7 @@ if isinstance(rot, str):
     plan = EncryptedLinearRegression(max_iter=30).key_plan(n, d)
 else:
     plan = list(range(1, int(rot) + 1))
+new_keys = ctx.resources(plan).rotation_keys - ctx.resources().rotation_keys
 t0 = time.perf_counter()
 ctx.generate_keys(plan)
 t_rot = time.perf_counter() - t0
@@ -88,7 +92,8 @@ ct = ctx.encrypt(np.zeros(ctx.slots))
 print(json.dumps({
     "base_kib": base, "import_kib": imported, "context_kib": after_ctx, "peak_kib": hwm(),
     "context_s": t_ctx, "rotation_s": t_rot, "keygen_s": ctx.keygen_seconds,
-    "n_rotations": len(ctx.rotation_keys), "params": ctx.params.to_json(),
+    "n_rotations": len(ctx.rotation_keys), "new_keys": new_keys,
+    "params": ctx.params.to_json(),
 }))
 """
 
@@ -123,7 +128,7 @@ def table(path: str) -> str:
         kwargs = dict(row["kwargs"])
         if "level_budget" in kwargs:
             kwargs["level_budget"] = tuple(kwargs["level_budget"])
-        est = estimate_resources(rotations=row["n_rotations"], **kwargs)
+        est = estimate_resources(rotations=row.get("new_keys", row["n_rotations"]), **kwargs)
         measured = row["peak_kib"] / 1024
         estimated = est.peak_bytes / 2**20
         err = 100.0 * (estimated - measured) / measured

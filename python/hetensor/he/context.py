@@ -111,13 +111,17 @@ class Context(WireFormat, Hardening):
         scale_bits : int, optional
             Bits of the scaling factor: default 40 (leveled) or 54 (bootstrapping).
         first_mod_bits : int, optional
-            Bits of the first modulus (default 60): values must stay below
-            ``2**(first_mod_bits - scale_bits - 1)`` in magnitude.
+            Bits of the first modulus (default 60; 55 for a leveled context where that halves
+            the ring): values must stay below ``2**(first_mod_bits - scale_bits - 1)`` in
+            magnitude (2^19, or 2^14 with 55 bits, at the default 40-bit scale).
         slots : int, optional
             Slots per ciphertext (power of two); default ``ring_dim / 2``. With bootstrapping,
             fewer slots (sparse packing) make bootstrapping much cheaper.
         security : {128, 192, 256}
-            Classical security level; OpenFHE picks the ring dimension that meets it.
+            Classical security level. The smallest ring that meets it is searched over the
+            key-switching digits (and, leveled with the default first modulus, a 55-bit
+            one): at 128-bit and 40-bit scale depth 1 and 2 get ring 2^13 (4096 slots), depth
+            3 to 7 ring 2^14, depth 8 to 16 ring 2^15.
         ring_dim : int, optional
             Force a ring dimension. Below what ``security`` needs this raises
             :class:`~hetensor.errors.InsecureParametersError` unless ``insecure=True``.
@@ -138,8 +142,8 @@ class Context(WireFormat, Hardening):
             with 6 digits, (3, 3) depth 3 with 5 digits (measured).
         num_large_digits : int, optional
             Digits of hybrid key switching (OpenFHE's ``NumLargeDigits``). By default OpenFHE
-            chooses; with bootstrapping hetensor also tries 3 to 10 and keeps the fewest
-            digits that reach the smallest ring.
+            chooses, then hetensor tries 2 to 8 (bootstrapping: 3 to 10) and keeps the
+            fewest digits that reach the smallest ring (more digits: larger keys, smaller P).
         insecure : bool, default False
             Disable the security check (``HEStd_NotSet``, ring ``2**12`` unless given). For
             tests only: warns with :class:`~hetensor.errors.InsecureParametersWarning`.

@@ -201,3 +201,63 @@ def test_no_signal_under_address_space_cap(cap, kwargs, keys, outcome):
     proc = subprocess.run(["bash", "-c", cmd], env=env, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert proc.stdout.startswith(outcome), proc.stdout
+
+
+def test_quick_estimate_matches_openfhe_rings(he, res):
+    """The planner's table-based ring and digit search gives OpenFHE's choice."""
+    for depth in (1, 2, 3, 7, 8):
+        quick, exact = res.quick_estimate(depth), he.estimate_resources(depth=depth)
+        assert (quick.ring_dim, quick.digits, quick.towers) == (
+            exact.ring_dim,
+            exact.digits,
+            exact.towers,
+        )
+
+
+def test_plan_leveled_workload(he):
+    plan = he.plan_context(he.Workload(depth=2, rotations=8))
+    assert plan.estimate.ring_dim == 2**13 and plan.parameters == {"depth": 2}
+    ctx = plan.make()
+    assert ctx.ring_dim == 2**13 and ctx.depth == 2 and ctx.security == 128
+
+
+def test_linreg_plans(he):
+    from hetensor.linear_model import EncryptedLinearRegression
+
+    model = EncryptedLinearRegression(max_iter=30)
+    client = model.plan_context(500, 10, refresh="client")
+    assert client.estimate.ring_dim == 2**13 and client.refreshes == 30
+    server = model.plan_context(500, 10, refresh="server")
+    p = server.parameters
+    assert p["bootstrapping"] and p["bootstrap_slots"] == 16 and p["level_budget"] == (1, 1)
+    assert server.estimate.peak_bytes < 4 * 2**30 and server.refreshes >= 30 // p["depth"]
+    with pytest.raises(errors.ResourceError, match="no context"):
+        model.plan_context(500, 10, refresh="server", memory_limit=2**30)
+
+
+def test_secret_key_dist_is_checked(he):
+    with pytest.raises(ValueError, match="secret_key_dist"):
+        he.estimate_resources(depth=2, secret_key_dist="dense")
+
+
+@pytest.mark.slow
+def test_sparse_encapsulated_bootstraps_with_fewer_levels(he):
+    """SPARSE_ENCAPSULATED: 4 levels fewer for (1, 1) than UNIFORM_TERNARY, the estimated
+    key count is OpenFHE's, and bootstrapping stays accurate (measured ~1e-7)."""
+    import numpy as np
+
+    kw = {"depth": 2, "bootstrapping": True, "level_budget": (1, 1), "bootstrap_slots": 8}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", errors.InsecureParametersWarning)
+        ctx = he.Context.ckks(**kw, insecure=True, secret_key_dist="sparse_encapsulated")
+        uniform = he.estimate_resources(**kw, insecure=True)
+    assert ctx.total_depth == uniform.towers - 1 - 4
+    assert ctx.security_report()["secret_key_dist"] == "sparse encapsulated"
+    cc, pk, _ = ctx.openfhe
+    assert ctx.resources().bootstrap_keys == len(
+        cc.GetExistingEvalAutomorphismKeyIndices(pk.GetKeyTag())
+    )
+    v = np.linspace(-0.9, 0.9, 8)
+    out = ctx.bootstrap(ctx.encrypt(v) * ctx.encrypt(v))
+    assert out.levels_left == 2
+    np.testing.assert_allclose(ctx.decrypt(out), v * v, atol=1e-4)

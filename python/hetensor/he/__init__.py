@@ -24,6 +24,7 @@ from ._functions import (
     sum,
     transpose,
 )
+from ._planner import ContextPlan, Workload, plan_context
 from ._resources import ResourceEstimate, estimate_resources
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
@@ -37,6 +38,7 @@ __all__ = [
     "CKKSParameters",
     "Ciphertext",
     "Context",
+    "ContextPlan",
     "Encrypted",
     "EncryptedArray",
     "EncryptedDataset",
@@ -44,6 +46,7 @@ __all__ = [
     "GramStatistics",
     "KeyPlan",
     "ResourceEstimate",
+    "Workload",
     "chebyshev",
     "chebyshev_depth",
     "concatenate",
@@ -55,6 +58,7 @@ __all__ = [
     "mean",
     "multiparty",
     "openfhe_version",
+    "plan_context",
     "polyval",
     "reshape",
     "stack",

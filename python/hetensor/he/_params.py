@@ -49,6 +49,13 @@ LEVELED_DIGIT_CANDIDATES = (2, 3, 4, 5, 6, 7, 8)
 SMALL_FIRST_MOD_BITS = 55
 AUX_BITS = 60  # one tower of the key-switching modulus P, the least hybrid switching adds
 FEATURES = ("PKE", "KEYSWITCH", "LEVELEDSHE", "ADVANCEDSHE")
+# The secret's distribution. "sparse_encapsulated" (OpenFHE 1.6's recommendation for
+# bootstrapping) keeps a uniform ternary secret for everything and switches to a sparse one
+# only inside bootstrapping's modulus raise: fewer levels for the modular reduction.
+SECRET_KEY_DISTS = {
+    "uniform_ternary": "UNIFORM_TERNARY",
+    "sparse_encapsulated": "SPARSE_ENCAPSULATED",
+}
 
 
 @dataclass(frozen=True)
@@ -88,6 +95,8 @@ class CKKSParameters:
     key_digits : int or None
         Digits of hybrid key switching asked of OpenFHE (``None``: OpenFHE's default, 2 up
         to total depth 3, else 3); the memory estimate depends on it.
+    secret_key_dist : {"uniform_ternary", "sparse_encapsulated"}
+        The secret's distribution (see :meth:`Context.ckks`).
     """
 
     depth: int
@@ -104,11 +113,15 @@ class CKKSParameters:
     noise_estimate: float | None = None
     bootstrap_slots: int | None = None
     key_digits: int | None = None
+    secret_key_dist: str = "uniform_ternary"
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
-        if out["key_digits"] is None:  # keep fingerprints of older contexts unchanged
+        # keep fingerprints of older contexts unchanged
+        if out["key_digits"] is None:
             del out["key_digits"]
+        if out["secret_key_dist"] == "uniform_ternary":
+            del out["secret_key_dist"]
         return out
 
     @classmethod
@@ -243,6 +256,7 @@ def create(
     insecure: bool,
     decryption: str,
     noise_estimate: float | None,
+    secret_key_dist: str = "uniform_ternary",
     stacklevel: int = 2,
 ) -> tuple[Any, CKKSParameters]:
     """Validate the request and make the OpenFHE CryptoContext (see :meth:`Context.ckks`).
@@ -292,7 +306,11 @@ def create(
             raise ValueError("bootstrap_slots needs bootstrapping=True")
         bootstrap_slots = _power_of_two("bootstrap_slots", bootstrap_slots, 1)
 
-    key_dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
+    if secret_key_dist not in SECRET_KEY_DISTS:
+        raise ValueError(
+            f"secret_key_dist must be one of {sorted(SECRET_KEY_DISTS)}, got {secret_key_dist!r}"
+        )
+    key_dist = getattr(ofhe.SecretKeyDist, SECRET_KEY_DISTS[secret_key_dist])
     total_depth = depth
     if bootstrapping:
         # + bootstrapping's own levels, + 1: OpenFHE must rescale a FLEXIBLEAUTO ciphertext
@@ -383,9 +401,17 @@ def create(
         log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
         bootstrap_slots=(bootstrap_slots or batch) if bootstrapping else None,
         key_digits=digits_used,
+        secret_key_dist=secret_key_dist,
         **decryption_fields(decryption, noise_estimate),
     )
     return cc, params
+
+
+def bootstrap_depth(level_budget: tuple[int, int], secret_key_dist: str) -> int:
+    """Levels OpenFHE's bootstrapping spends for ``level_budget`` and the secret's
+    distribution (without the one FLEXIBLEAUTO reserves)."""
+    dist = getattr(ofhe.SecretKeyDist, SECRET_KEY_DISTS[secret_key_dist])
+    return int(ofhe.CryptoContext.GetBootstrapDepth(list(level_budget), dist))
 
 
 def _smallest_ring(security: int, log_qp: int) -> int:

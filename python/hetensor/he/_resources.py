@@ -51,6 +51,7 @@ _CKKS_DEFAULTS: dict[str, Any] = {
     "insecure": False,
     "decryption": "standard",
     "noise_estimate": None,
+    "secret_key_dist": "uniform_ternary",
 }
 
 WORD = 8  # bytes per RNS coefficient
@@ -209,6 +210,8 @@ def estimate(params: Any, *, digits: int | None = None, rotations: int = 0) -> R
         boot_keys, boot_pts = bootstrap_counts(
             int(params.bootstrap_slots or params.slots), n, tuple(params.level_budget)
         )
+        if params.secret_key_dist == "sparse_encapsulated":
+            boot_keys += 2  # the switches to the sparse secret and back
     base = ResourceEstimate(
         ring_dim=n,
         towers=towers,
@@ -279,6 +282,97 @@ def estimate_resources(depth: int = 3, *, rotations: int = 0, **kwargs: Any) -> 
         warnings.simplefilter("ignore")  # insecure=True warns at the real creation
         _cc, params = _params.create(depth, **args, stacklevel=2)
     return estimate(params, digits=params.key_digits, rotations=rotations)
+
+
+def bootstrap_steps(slots: int, ring_dim: int, level_budget: tuple[int, int]) -> frozenset[int]:
+    """Rotation steps (slot indices) surely among a sparse (1, 1) setup's keys (OpenFHE 1.6:
+    the baby steps and the sparse multiples of ``slots``); empty for other setups."""
+    if tuple(level_budget) != (1, 1):
+        return frozenset()
+    ratio = ring_dim // (2 * slots)
+    baby = set(range(1, min(15, _bsgs_rotations(slots, (1, 1))) + 1))
+    sparse = {j * 4**k * slots for k in range(32) for j in (1, 2, 3) if j * 4**k < ratio}
+    return frozenset(baby | sparse)
+
+
+def quick_estimate(
+    depth: int,
+    *,
+    steps: frozenset[int] | None = None,
+    rotations: int = 0,
+    security: int = 128,
+    scale_bits: int | None = None,
+    first_mod_bits: int | None = None,
+    bootstrapping: bool = False,
+    level_budget: tuple[int, int] = (3, 3),
+    bootstrap_slots: int | None = None,
+    secret_key_dist: str = "uniform_ternary",
+) -> ResourceEstimate | None:
+    """:func:`estimate_resources` without OpenFHE's crypto context: the ring and digits
+    from the HE standard's table, as ``Context.ckks`` searches them (for the planner, which
+    scores many candidates; the chosen one is estimated exactly). ``steps``: the rotation
+    steps (those among the bootstrapping keys are not counted), else ``rotations`` keys.
+    None where no ring of the table holds the chain."""
+    from ._params import (
+        BOOTSTRAP_DIGIT_CANDIDATES,
+        LEVELED_DIGIT_CANDIDATES,
+        SMALL_FIRST_MOD_BITS,
+        CKKSParameters,
+        bootstrap_depth,
+    )
+    from ._security import HE_STANDARD_MAX_LOG_QP
+
+    scale = scale_bits or (54 if bootstrapping else 40)
+    first0 = first_mod_bits or 60
+    total = depth + (bootstrap_depth(level_budget, secret_key_dist) + 1 if bootstrapping else 0)
+    towers = total + 1
+    firsts = [first0]
+    if not bootstrapping and first_mod_bits is None and scale < SMALL_FIRST_MOD_BITS - 1:
+        firsts.append(SMALL_FIRST_MOD_BITS)
+    digit_options = BOOTSTRAP_DIGIT_CANDIDATES if bootstrapping else LEVELED_DIGIT_CANDIDATES
+    bounds = HE_STANDARD_MAX_LOG_QP.get(security, {})
+    best: tuple[int, int, int | None] | None = None  # (ring, first, digits)
+    for first in firsts:
+        for digits in (None, *digit_options):
+            wanted = digits or default_digits(total)
+            alpha = math.ceil(towers / wanted)
+            if digits is not None and math.ceil(towers / alpha) != digits:
+                continue  # OpenFHE refuses this split
+            k = math.ceil((first + (alpha - 1) * scale + 4) / AUX_BITS)
+            log_qp = first + total * scale + k * AUX_BITS
+            rings = [n for n, bound in bounds.items() if log_qp <= bound]
+            if not rings:
+                continue
+            if best is None or min(rings) < best[0]:
+                best = (min(rings), first, digits)
+    if best is None:
+        return None
+    ring, first, digits = best
+    slots = ring // 2
+    params = CKKSParameters(
+        depth=depth,
+        total_depth=total,
+        scale_bits=scale,
+        first_mod_bits=first,
+        slots=slots,
+        ring_dim=ring,
+        security=security,
+        bootstrapping=bootstrapping,
+        level_budget=level_budget,
+        log_q=first + total * scale,
+        bootstrap_slots=(bootstrap_slots or slots) if bootstrapping else None,
+        key_digits=digits,
+        secret_key_dist=secret_key_dist,
+    )
+    if steps is not None:
+        covered = (
+            bootstrap_steps(int(params.bootstrap_slots or slots), ring, level_budget)
+            if bootstrapping
+            else frozenset()
+        )
+        normalized = {s % slots for s in steps} - {0}
+        rotations = len(normalized - covered)
+    return estimate(params, digits=digits, rotations=rotations)
 
 
 # ---------------------------------------------------------------------- the budget

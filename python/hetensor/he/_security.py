@@ -150,7 +150,7 @@ def report(params: CKKSParameters, role: str) -> dict[str, Any]:
         "total_depth": p.total_depth,
         "scale_bits": p.scale_bits,
         "first_mod_bits": p.first_mod_bits,
-        "secret_key_dist": "uniform ternary",
+        "secret_key_dist": p.secret_key_dist.replace("_", " "),
         "decryption": p.decryption,
         "noise_estimate": p.noise_estimate,
         "bootstrapping": p.bootstrapping,

@@ -99,6 +99,7 @@ class Context(WireFormat, Hardening):
         insecure: bool = False,
         decryption: str = "standard",
         noise_estimate: float | None = None,
+        secret_key_dist: str = "uniform_ternary",
         memory_limit: float | None = None,
     ) -> Context:
         """Make a data owner's CKKS context with fresh keys.
@@ -154,6 +155,10 @@ class Context(WireFormat, Hardening):
         noise_estimate : float, optional
             With ``decryption="flooding"``: the estimation phase's
             :meth:`decryption_noise`. Omitted, the context is the estimation-phase context.
+        secret_key_dist : {"uniform_ternary", "sparse_encapsulated"}
+            The secret's distribution. ``"sparse_encapsulated"`` (OpenFHE 1.6's recommended
+            mode for bootstrapping) keeps the uniform ternary secret and switches to a sparse
+            one only inside bootstrapping, whose modular reduction then needs fewer levels.
         memory_limit : float, optional
             Bytes the context and its keys may take. Default: 0.9 x the least of the cgroup
             memory limit, the address-space limit (``ulimit -v``) left and the RAM. The
@@ -190,6 +195,7 @@ class Context(WireFormat, Hardening):
             insecure=insecure,
             decryption=decryption,
             noise_estimate=noise_estimate,
+            secret_key_dist=secret_key_dist,
             stacklevel=2,
         )
         est = _resources.estimate(params, digits=params.key_digits)

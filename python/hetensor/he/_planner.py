@@ -20,13 +20,13 @@ from ._resources import ResourceEstimate, format_bytes
 
 __all__ = ["ContextPlan", "Workload", "plan_context"]
 
-# Time of one key switch (a rotation or a relinearization) on a ciphertext of ``l`` towers
-# and of one sparse bootstrap, per D (l + K) N log2 N (measured with one OpenMP thread on the
-# linear-regression benchmark; see docs/benchmarks.md)
+# Time of one key switch (a rotation or a relinearization) per D (l + K) N log2 N for a
+# ciphertext of l towers, and of one sparse (1, 1) bootstrap per D (L + K) N log2 N (mostly
+# its modular reduction at the top of the chain), by secret distribution: fitted to the
+# server-bootstrapped regression benchmark (``hetensor bench --filter linreg_bootstrap``,
+# one OpenMP thread; docs/benchmarks.md)
 _SWITCH_SECONDS = 2.0e-9
-# one bootstrap of a sparse (1, 1) setup, per (automorphism keys) * D (L + K) N log2 N,
-# by secret distribution
-_BOOT_SECONDS = {"uniform_ternary": 1.0e-9, "sparse_encapsulated": 0.55e-9}
+_BOOT_SECONDS = {"uniform_ternary": 5.4e-7, "sparse_encapsulated": 2.7e-7}
 
 
 @dataclass(frozen=True)
@@ -127,13 +127,7 @@ def _seconds(est: ResourceEstimate, work: Workload, depth: int, dist: str) -> tu
     refreshes = work.refreshes(depth)
     boot = 0.0
     if work.bootstrap_slots is not None:
-        boot = (
-            _BOOT_SECONDS[dist]
-            * est.bootstrap_keys
-            * est.digits
-            * (est.towers + est.p_towers)
-            * nlogn
-        )
+        boot = _BOOT_SECONDS[dist] * est.digits * (est.towers + est.p_towers) * nlogn
     seconds = (
         est.keygen_seconds
         + switch * (work.setup_switches + work.iterations * work.switches_per_iteration)

@@ -85,7 +85,8 @@ class ContextPlan:
     parameters : dict
         Keyword arguments of :meth:`Context.ckks`.
     estimate : ResourceEstimate
-        Predicted memory (``estimate.peak_bytes``) with the workload's rotation keys.
+        Predicted memory with the workload's rotation keys (``estimate.peak_bytes``; while
+        bootstrapping ``estimate.run_peak_bytes``).
     seconds : float
         Predicted time to model: set-up and keys, the computation and its refreshes.
     refreshes : int
@@ -114,7 +115,7 @@ class ContextPlan:
         args = ", ".join(f"{k}={v!r}" for k, v in self.parameters.items())
         return (
             f"Context.ckks({args}): ring 2^{self.estimate.ring_dim.bit_length() - 1}, about "
-            f"{format_bytes(self.estimate.peak_bytes)} peak and {self.seconds:.0f} s "
+            f"{format_bytes(self.estimate.run_peak_bytes)} peak and {self.seconds:.0f} s "
             f"({self.refreshes} refreshes)"
         )
 
@@ -195,7 +196,7 @@ def plan_context(
             continue
         dist = params.get("secret_key_dist", "uniform_ternary")
         seconds, refreshes = _seconds(est, work, int(params["depth"]), dist)
-        scored.append((seconds, est.peak_bytes, params, est, refreshes))
+        scored.append((seconds, est.run_peak_bytes, params, est, refreshes))
     fits = [s for s in scored if s[1] - _resources.process_bytes() <= budget]
     if not fits:
         least = min(scored, key=lambda s: s[1])

@@ -65,6 +65,9 @@ _CAL = {
     "plaintext_factor": 1.0,  # precomputed bootstrapping plaintexts, x (L + K) * N words
     "key_seconds": 7e-9,  # key generation, x D (L + K) N log2 N per key
     "plaintext_seconds": 4e-9,  # bootstrapping precomputation, x (L + K) N log2 N each
+    # running a bootstrap: its hoisted baby-step rotations in the extended basis, x
+    # baby steps * 2 * (L + K) * N words (fitted to the regression benchmark's peak)
+    "working_factor": 4.0,
 }
 # Rotations of the baby-step giant-step part of bootstrapping's linear transforms for small
 # sparse setups, measured with OpenFHE 1.6 (level budget -> slots -> count); larger setups
@@ -137,6 +140,8 @@ class ResourceEstimate:
     peak_bytes : int
         Predicted peak resident memory of a process holding all of it (the interpreter and
         libraries included).
+    working_bytes : int
+        What running a bootstrap adds on top (its transient rotations); 0 without.
     keygen_seconds : float
         Predicted time to make the keys and the bootstrapping precomputation (one thread).
     """
@@ -154,6 +159,13 @@ class ResourceEstimate:
     bootstrap_bytes: int
     peak_bytes: int
     keygen_seconds: float
+    working_bytes: int = 0
+
+    @property
+    def run_peak_bytes(self) -> int:
+        """Predicted peak while computing (bootstrapping included): ``peak_bytes`` plus
+        ``working_bytes``."""
+        return self.peak_bytes + self.working_bytes
 
     @property
     def rotation_bytes(self) -> int:
@@ -168,6 +180,7 @@ class ResourceEstimate:
         """The estimate as a dict of readable fields (``ctx.info()["memory"]``)."""
         return {
             "peak": format_bytes(self.peak_bytes),
+            "peak_bootstrapping": format_bytes(self.run_peak_bytes),
             "ring_dim": self.ring_dim,
             "towers_q_p": (self.towers, self.p_towers),
             "digits": self.digits,
@@ -234,6 +247,9 @@ def estimate(params: Any, *, digits: int | None = None, rotations: int = 0) -> R
         ),
         peak_bytes=0,
         keygen_seconds=0.0,
+        working_bytes=int(_CAL["working_factor"] * min(15, boot_keys) * 2 * (towers + k) * n * WORD)
+        if params.bootstrapping
+        else 0,
     )
     return _finish(base)
 

@@ -261,3 +261,15 @@ def test_sparse_encapsulated_bootstraps_with_fewer_levels(he):
     out = ctx.bootstrap(ctx.encrypt(v) * ctx.encrypt(v))
     assert out.levels_left == 2
     np.testing.assert_allclose(ctx.decrypt(out), v * v, atol=1e-4)
+
+
+def test_cli_info_refuses_instead_of_dying(he, capsys, monkeypatch):
+    """`hetensor info --bootstrapping --depth 12` (full-slot, ring 2^17, tens of GiB)."""
+    from hetensor import cli
+    from hetensor.he import _resources
+
+    monkeypatch.setattr(_resources, "memory_limits", lambda: {"RAM": 16 * 2**30})
+    assert cli.main(["info", "--bootstrapping", "--depth", "12", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert "over the memory budget" in out["refused"] and "bootstrap_slots=" in out["refused"]
+    assert out["memory"]["ring_dim"] == 2**17

@@ -263,6 +263,7 @@ def test_sparse_encapsulated_bootstraps_with_fewer_levels(he):
     np.testing.assert_allclose(ctx.decrypt(out), v * v, atol=1e-4)
 
 
+@pytest.mark.slow
 def test_cli_info_refuses_instead_of_dying(he, capsys, monkeypatch):
     """`hetensor info --bootstrapping --depth 12` (full-slot, ring 2^17, tens of GiB)."""
     from hetensor import cli

@@ -226,7 +226,7 @@ def test_linreg_plans(he):
 
     model = EncryptedLinearRegression(max_iter=30)
     client = model.plan_context(500, 10, refresh="client")
-    assert client.estimate.ring_dim == 2**13 and client.refreshes == 30
+    assert client.estimate.ring_dim == 2**13 and client.refreshes == 29
     server = model.plan_context(500, 10, refresh="server")
     p = server.parameters
     assert p["bootstrapping"] and p["bootstrap_slots"] == 16 and p["level_budget"] == (1, 1)

@@ -25,8 +25,8 @@ __all__ = ["ContextPlan", "Workload", "plan_context"]
 # its modular reduction at the top of the chain), by secret distribution: fitted to the
 # server-bootstrapped regression benchmark (``hetensor bench --filter linreg_bootstrap``,
 # one OpenMP thread; docs/benchmarks.md)
-_SWITCH_SECONDS = 2.0e-9
-_BOOT_SECONDS = {"uniform_ternary": 5.4e-7, "sparse_encapsulated": 2.7e-7}
+_SWITCH_SECONDS = 2.3e-9
+_BOOT_SECONDS = {"uniform_ternary": 6.8e-7, "sparse_encapsulated": 2.5e-7}
 
 
 @dataclass(frozen=True)
@@ -44,8 +44,9 @@ class Workload:
         The rotation steps themselves (then those among bootstrapping's keys cost nothing;
         ``rotations`` is ignored).
     iterations : int
-        Iterations of ``levels_per_iteration`` levels each, after ``base_levels`` levels of
-        set-up (0: a single leveled computation of ``depth``).
+        Iterations of ``levels_per_iteration`` levels each (0: a single leveled computation
+        of ``depth``); ``(depth + segment_offset) / levels_per_iteration`` of them run
+        between two refreshes.
     switches_per_iteration : int
         Key switches (rotations, relinearizations) per iteration, for the time estimate.
     refreshed : int
@@ -61,7 +62,7 @@ class Workload:
     steps: frozenset[int] | None = None
     iterations: int = 0
     levels_per_iteration: int = 1
-    base_levels: int = 0
+    segment_offset: int = 0
     switches_per_iteration: int = 0
     refreshed: int = 1
     bootstrap_slots: int | None = None
@@ -72,7 +73,7 @@ class Workload:
         (one more for the final product, as predict needs a level)."""
         if not self.iterations:
             return 0
-        per = max(1, (depth - self.base_levels) // self.levels_per_iteration)
+        per = max(1, (depth + self.segment_offset) // self.levels_per_iteration)
         return math.ceil(self.iterations / per)
 
 
@@ -144,7 +145,7 @@ def _candidates(work: Workload) -> list[dict[str, Any]]:
             out.append({"depth": work.depth, "scale_bits": 35, "first_mod_bits": 45})
         return out
     out = []
-    lowest = max(work.depth, work.base_levels + work.levels_per_iteration)
+    lowest = max(work.depth, work.levels_per_iteration - work.segment_offset)
     for dist in ("sparse_encapsulated", "uniform_ternary"):
         for depth in range(lowest, lowest + 10):
             out.append(

@@ -241,15 +241,17 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
         steps = self.key_plan(n_samples, n_features).rotations
         width = 1 << max(0, int(n_features) + int(bool(self.fit_intercept)) - 1).bit_length()
         nesterov = self.momentum == "nesterov"
+        # measured: the first iteration is the statistics' c; a bootstrapped segment holds
+        # depth + 1 iterations, a client-refreshed one depth - 2 (the statistics' levels)
         work = Workload(
             depth=3,
             steps=steps,
-            iterations=int(self.max_iter),
-            base_levels=2,
+            iterations=int(self.max_iter) - 1,
+            segment_offset=1 if refresh == "server" else -2,
             switches_per_iteration=(width - 1) + width * (2 if nesterov else 1),
             refreshed=2 if nesterov else 1,
             bootstrap_slots=width if refresh == "server" else None,
-            setup_switches=-(-int(n_samples) * width // 4096) * (2 * width.bit_length() + 2),
+            setup_switches=-(-int(n_samples) * width // 4096) * 12 * width,
         )
         return plan_context(work, memory_limit=memory_limit)
 

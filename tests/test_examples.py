@@ -28,7 +28,7 @@ def test_walkthrough_demo(he, capsys):
 
 @pytest.mark.slow
 def test_ames_demo(he, capsys, tmp_path):
-    """`make demo` (Ames, client refresh, 128-bit ring 2^14), cut to 3 iterations."""
+    """`make demo` (Ames, client refresh, the planned 128-bit context), cut to 3 iterations."""
     pytest.importorskip("sklearn")
     from hetensor.cli import main
 

@@ -26,13 +26,16 @@ def _cmd_info(args: argparse.Namespace) -> int:
     if args.no_context:
         info = ht.info()
     else:
+        kwargs = {"depth": args.depth, "bootstrapping": args.bootstrapping, "slots": args.slots}
         try:
-            ctx = ht.Context.ckks(
-                depth=args.depth, bootstrapping=args.bootstrapping, slots=args.slots
-            )
+            ctx = ht.Context.ckks(**kwargs)
         except ImportError as err:  # openfhe missing: still report the build
             info = ht.info()
             info["encrypted layer"] = str(err)
+        except ht.errors.ResourceError as err:  # refused before allocating: say why
+            info = ht.info()
+            info["memory"] = ht.he.estimate_resources(**kwargs).describe()
+            info["refused"] = str(err)
         else:
             info = ctx.info()
     if args.json:

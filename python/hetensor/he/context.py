@@ -32,11 +32,12 @@ from ..errors import (
     ContextMismatchError,
     MissingKeyError,
 )
-from . import _bounds, _params, _wire
+from . import _bounds, _params, _resources, _wire
 from ._base import Encrypted
 from ._engine import DryEngine, Engine
 from ._keys import KeyRing
 from ._params import CKKSParameters
+from ._resources import ResourceEstimate
 from ._security import Hardening
 from ._wire import WireFormat
 from .array import EncryptedArray
@@ -99,6 +100,8 @@ class Context(WireFormat, Hardening):
         insecure: bool = False,
         decryption: str = "standard",
         noise_estimate: float | None = None,
+        secret_key_dist: str = "uniform_ternary",
+        memory_limit: float | None = None,
     ) -> Context:
         """Make a data owner's CKKS context with fresh keys.
 
@@ -110,13 +113,17 @@ class Context(WireFormat, Hardening):
         scale_bits : int, optional
             Bits of the scaling factor: default 40 (leveled) or 54 (bootstrapping).
         first_mod_bits : int, optional
-            Bits of the first modulus (default 60): values must stay below
-            ``2**(first_mod_bits - scale_bits - 1)`` in magnitude.
+            Bits of the first modulus (default 60; 55 for a leveled context where that halves
+            the ring): values must stay below ``2**(first_mod_bits - scale_bits - 1)`` in
+            magnitude (2^19, or 2^14 with 55 bits, at the default 40-bit scale).
         slots : int, optional
             Slots per ciphertext (power of two); default ``ring_dim / 2``. With bootstrapping,
             fewer slots (sparse packing) make bootstrapping much cheaper.
         security : {128, 192, 256}
-            Classical security level; OpenFHE picks the ring dimension that meets it.
+            Classical security level. The smallest ring that meets it is searched over the
+            key-switching digits (and, leveled with the default first modulus, a 55-bit
+            one): at 128-bit and 40-bit scale depth 1 and 2 get ring 2^13 (4096 slots), depth
+            3 to 7 ring 2^14, depth 8 to 16 ring 2^15.
         ring_dim : int, optional
             Force a ring dimension. Below what ``security`` needs this raises
             :class:`~hetensor.errors.InsecureParametersError` unless ``insecure=True``.
@@ -137,8 +144,8 @@ class Context(WireFormat, Hardening):
             with 6 digits, (3, 3) depth 3 with 5 digits (measured).
         num_large_digits : int, optional
             Digits of hybrid key switching (OpenFHE's ``NumLargeDigits``). By default OpenFHE
-            chooses; with bootstrapping hetensor also tries 3 to 10 and keeps the fewest
-            digits that reach the smallest ring.
+            chooses, then hetensor tries 2 to 8 (bootstrapping: 3 to 10) and keeps the
+            fewest digits that reach the smallest ring (more digits: larger keys, smaller P).
         insecure : bool, default False
             Disable the security check (``HEStd_NotSet``, ring ``2**12`` unless given). For
             tests only: warns with :class:`~hetensor.errors.InsecureParametersWarning`.
@@ -149,11 +156,24 @@ class Context(WireFormat, Hardening):
         noise_estimate : float, optional
             With ``decryption="flooding"``: the estimation phase's
             :meth:`decryption_noise`. Omitted, the context is the estimation-phase context.
+        secret_key_dist : {"uniform_ternary", "sparse_encapsulated"}
+            The secret's distribution. ``"sparse_encapsulated"`` (OpenFHE 1.6's recommended
+            mode for bootstrapping) keeps the uniform ternary secret and switches to a sparse
+            one only inside bootstrapping, whose modular reduction then needs fewer levels.
+        memory_limit : float, optional
+            Bytes the context and its keys may take. Default: 0.9 x the least of the cgroup
+            memory limit, the address-space limit (``ulimit -v``) left and the RAM. The
+            estimate (:meth:`resources`) is checked before any key is made.
 
         Returns
         -------
         Context
             The owner's context (holds the secret key).
+
+        Raises
+        ------
+        ResourceError
+            The estimated memory exceeds the budget (the message says what fits).
 
         Examples
         --------
@@ -176,7 +196,19 @@ class Context(WireFormat, Hardening):
             insecure=insecure,
             decryption=decryption,
             noise_estimate=noise_estimate,
+            secret_key_dist=secret_key_dist,
             stacklevel=2,
+        )
+        est = _resources.estimate(params, digits=params.key_digits)
+        budget, _ = _resources.memory_budget(memory_limit)
+        _resources.check_budget(
+            est.peak_bytes - _resources.process_bytes(),
+            f"this context (ring 2^{params.ring_dim.bit_length() - 1}, total depth "
+            f"{params.total_depth}"
+            + (f", bootstrapping {params.bootstrap_slots} slots" if params.bootstrapping else "")
+            + ")",
+            memory_limit=memory_limit,
+            fixes=lambda: _resources.suggest(params, params.key_digits, budget),
         )
         keys = KeyRing.generate(
             cc, bootstrap_slots=params.bootstrap_slots, level_budget=params.level_budget
@@ -246,7 +278,11 @@ class Context(WireFormat, Hardening):
 
     # ------------------------------------------------------------------ keys and roles
     def generate_keys(
-        self, plan: KeyPlan | Iterable[int] = (), *, rotations: Iterable[int] = ()
+        self,
+        plan: KeyPlan | Iterable[int] = (),
+        *,
+        rotations: Iterable[int] = (),
+        memory_limit: float | None = None,
     ) -> None:
         """Generate the evaluation keys a computation needs (data owner only).
 
@@ -256,15 +292,37 @@ class Context(WireFormat, Hardening):
             A key plan (e.g. ``KeyPlan.for_sum(n)``) or rotation steps.
         rotations : iterable of int
             More rotation steps (any sign). Keys already held are not generated again.
+        memory_limit : float, optional
+            Bytes the new keys may take (default: the budget of :meth:`ckks`).
 
         Raises
         ------
         KeyRoleError
             On a public context, which cannot make keys.
+        ResourceError
+            The new keys' estimated memory exceeds the budget; no key was made.
         """
         self._keys.require_secret("generate evaluation keys")
         wanted = KeyPlan.coerce(plan) | KeyPlan.coerce(rotations)
-        self._keys.generate_rotations(self.normalize_rotation(k) for k in wanted.rotations)
+        indices = {self.normalize_rotation(k) for k in wanted.rotations} - self._keys.rotations
+        count = self._keys.new_key_count(indices)
+        per_key = self.resources().key_bytes
+        _resources.check_budget(
+            count * per_key,
+            f"generate_keys ({count} new rotation keys of {_resources.format_bytes(per_key)})",
+            memory_limit=memory_limit,
+            fixes=lambda: _resources.suggest_keys(count, per_key, memory_limit),
+        )
+        self._keys.generate_rotations(indices)
+
+    def resources(self, plan: KeyPlan | Iterable[int] = ()) -> ResourceEstimate:
+        """The estimated memory and key-generation time of this context with its keys and
+        those ``plan`` would add (:class:`~hetensor.he.ResourceEstimate`)."""
+        held = self._keys.new_key_count(self._keys.rotations)
+        wanted = {self.normalize_rotation(k) for k in KeyPlan.coerce(plan).rotations}
+        extra = self._keys.new_key_count(wanted - self._keys.rotations)
+        est = _resources.estimate(self._params, digits=self._params.key_digits)
+        return est.with_rotations(held + extra)
 
     def normalize_rotation(self, k: int) -> int:
         """The rotation index in ``[0, slots)`` equivalent to rotating by ``k``."""

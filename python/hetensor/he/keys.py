@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from .. import _core
 from .._validate import check_int, check_ints
@@ -53,6 +54,11 @@ class KeyPlan:
         """Plan for :meth:`Ciphertext.sum` of a vector of ``length`` elements (log2 rotations)."""
         period = _core.packing.next_pow2(check_int("length", length, 1))
         return cls(frozenset(_core.packing.rotation_sum_steps(period)))
+
+    def memory_bytes(self, context: Any) -> int:
+        """Estimated bytes the keys of this plan not yet held by ``context`` will take
+        (before ``context.generate_keys(plan)`` makes them)."""
+        return int(context.resources(self).rotation_bytes - context.resources().rotation_bytes)
 
     @classmethod
     def coerce(cls, plan: KeyPlan | Iterable[int]) -> KeyPlan:

@@ -214,6 +214,9 @@ def fit_gram(
 
     def folded(used: int) -> tuple[list[dict[int, Any]], Any]:
         if used not in at_level:
+            # one level at a time: each holds a copy of every diagonal, and keeping all of
+            # them (one per level of a bootstrapped segment) cost GiBs at ring 2^16
+            at_level.clear()
             at_level[used] = (
                 [{r: eng.at_level(ct, used) for r, ct in ds.items()} for ds in diags],
                 eng.at_level(c, used + 1),

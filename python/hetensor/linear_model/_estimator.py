@@ -18,7 +18,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from .._validate import check_int
 from ..errors import DepthError, NonFiniteError
-from ..he import EncryptedArray, KeyPlan, linear
+from ..he import ContextPlan, EncryptedArray, KeyPlan, Workload, linear, plan_context
 from ..he.dataset import EncryptedDataset
 from ..he.statistics import GramStatistics
 from ._base import Params, check_plain_xy, check_sample_weight, penalty, step
@@ -203,6 +203,57 @@ class EncryptedLinearRegression(Params, RegressorMixin, BaseEstimator):
         check_int("n_samples", n_samples, 1)
         n_features = check_int("n_features", n_features, 1)
         return linear.key_plan(n_features, fit_intercept=bool(self.fit_intercept))
+
+    def plan_context(
+        self,
+        n_samples: int,
+        n_features: int,
+        *,
+        refresh: str | None = None,
+        memory_limit: float | None = None,
+    ) -> ContextPlan:
+        """The fastest 128-bit context for fitting ``n_samples x n_features`` that fits the
+        memory budget, with its predicted memory and time (before any key is made).
+
+        ``refresh="server"`` (default: the model's ``refresh``) plans sparse bootstrapping of
+        the weights: ``bootstrap_slots`` the padded weight length, level budget (1, 1), the
+        secret distribution and the depth per bootstrap (deeper: fewer bootstraps, larger
+        keys) that minimize the predicted time; ``"client"`` the smallest leveled context
+        of three levels (two for the statistics, one per iteration between the owner's
+        rounds). ``plan.make()`` makes the context; then ``owner.generate_keys(
+        model.key_plan(n, d))``.
+
+        Raises
+        ------
+        ResourceError
+            No candidate fits ``memory_limit`` (default: the machine's budget).
+
+        Examples
+        --------
+        >>> from hetensor.linear_model import EncryptedLinearRegression
+        >>> plan = EncryptedLinearRegression().plan_context(500, 10, refresh="client")
+        >>> plan.estimate.ring_dim, plan.parameters["depth"]
+        (8192, 3)
+        """
+        refresh = self.refresh if refresh is None else refresh
+        if refresh not in ("server", "client"):
+            raise ValueError(f"refresh must be 'server' or 'client', got {refresh!r}")
+        steps = self.key_plan(n_samples, n_features).rotations
+        width = 1 << max(0, int(n_features) + int(bool(self.fit_intercept)) - 1).bit_length()
+        nesterov = self.momentum == "nesterov"
+        # measured: the first iteration is the statistics' c; a bootstrapped segment holds
+        # depth + 1 iterations, a client-refreshed one depth - 2 (the statistics' levels)
+        work = Workload(
+            depth=3,
+            steps=steps,
+            iterations=int(self.max_iter) - 1,
+            segment_offset=1 if refresh == "server" else -2,
+            switches_per_iteration=(width - 1) + width * (2 if nesterov else 1),
+            refreshed=2 if nesterov else 1,
+            bootstrap_slots=width if refresh == "server" else None,
+            setup_switches=-(-int(n_samples) * width // 4096) * 12 * width,
+        )
+        return plan_context(work, memory_limit=memory_limit)
 
     def check_params(self, refresh_client: Any = None) -> None:
         """Raise the error ``fit`` would raise for these parameters (and ``refresh_client``),

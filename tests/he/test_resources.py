@@ -226,7 +226,10 @@ def test_linreg_plans(he):
 
     model = EncryptedLinearRegression(max_iter=30)
     client = model.plan_context(500, 10, refresh="client")
-    assert client.estimate.ring_dim == 2**13 and client.refreshes == 29
+    # depth 3 at the default 40-bit scale: ring 2^14 (a 35-bit scale would fit 2^13 but
+    # cannot hold the Gram statistics' bound)
+    assert client.parameters == {"depth": 3}
+    assert client.estimate.ring_dim == 2**14 and client.refreshes == 29
     server = model.plan_context(500, 10, refresh="server")
     p = server.parameters
     assert p["bootstrapping"] and p["bootstrap_slots"] == 16 and p["level_budget"] == (1, 1)

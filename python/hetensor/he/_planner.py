@@ -140,10 +140,11 @@ def _seconds(est: ResourceEstimate, work: Workload, depth: int, dist: str) -> tu
 
 def _candidates(work: Workload) -> list[dict[str, Any]]:
     if work.bootstrap_slots is None:  # leveled, refreshed by the owner if at all
-        out: list[dict[str, Any]] = [{"depth": work.depth}]
-        if work.depth <= 3:  # 35-bit scaling fits depth 3 in ring 2^13 (precision ~1e-5)
-            out.append({"depth": work.depth, "scale_bits": 35, "first_mod_bits": 45})
-        return out
+        # Only the default scale: a 35-bit scale (depth 3 in ring 2^13) holds values below
+        # 2^20 before its last level, which the Gram statistics of a few thousand
+        # standardized rows exceed (the bound check refuses them); the planner does not
+        # see the data's bounds yet.
+        return [{"depth": work.depth}]
     out = []
     lowest = max(work.depth, work.levels_per_iteration - work.segment_offset)
     for dist in ("sparse_encapsulated", "uniform_ternary"):

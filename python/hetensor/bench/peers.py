@@ -89,6 +89,11 @@ class Result:
     split: dict[str, float]
     unsupported: str = ""
 
+    @classmethod
+    def skipped(cls, label: str, why: str) -> Result:
+        """A library that did not run ``op`` (missing venv, unsupported, failed)."""
+        return cls(label, [], np.nan, 0.0, {}, {}, why)
+
     @property
     def median(self) -> float:
         return statistics.median(self.times) if self.times else float("nan")
@@ -157,26 +162,23 @@ def measure(
         inp = os.path.join(tmp, "in.npz")
         np.savez(inp, **operands)  # type: ignore[arg-type]
         for k in range(rounds):
-            order = chosen[k % len(chosen) :] + chosen[: k % len(chosen)] if k else chosen
-            for w in order:
+            for w in chosen[k % len(chosen) :] + chosen[: k % len(chosen)]:
                 prev = results.get(w.label)
                 if prev is not None and prev.unsupported:
                     continue
                 if w.missing:
-                    results[w.label] = Result(w.label, [], np.nan, 0, {}, {}, w.missing)
+                    results[w.label] = Result.skipped(w.label, w.missing)
                     continue
                 wp = params.get(w.label, {})
                 if w.module.endswith("openfhe_worker"):
                     het = results.get("hetensor")
                     if het is None or het.unsupported:
-                        results[w.label] = Result(
-                            w.label, [], np.nan, 0, {}, {}, "needs hetensor's parameters"
-                        )
+                        results[w.label] = Result.skipped(w.label, "needs hetensor's parameters")
                         continue
                     wp = het.params
                 rep = _run_worker(w, op, inp, repeat, wp, tmp)
                 if "unsupported" in rep:
-                    results[w.label] = Result(w.label, [], np.nan, 0, {}, {}, rep["unsupported"])
+                    results[w.label] = Result.skipped(w.label, rep["unsupported"])
                     continue
                 err = float(np.max(np.abs(np.reshape(rep["result"], expected.shape) - expected)))
                 if prev is None:
@@ -340,6 +342,19 @@ def ridge_data(n: int, d: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     return X, (y - y.mean()) / y.std()
 
 
+def _ridge_once(
+    X: np.ndarray,
+    y: np.ndarray,
+    expected: np.ndarray,
+    params: dict[str, dict[str, Any]],
+    labels: Sequence[str],
+) -> dict[str, Result]:
+    """One time-to-model run of ``labels`` on (X, y): a fit is too long to repeat."""
+    return measure(
+        "ridge", {"X": X, "y": y}, expected, rounds=1, repeat=1, params=params, labels=labels
+    )
+
+
 @case("peers.ridge", group="peers", reference="TenSEAL columns / openfhe-numpy")
 def bench_ridge(cfg: BenchConfig) -> list[Row]:
     """Ridge by 30 full-batch GD epochs, owner refresh: time to model at three sizes."""
@@ -359,15 +374,7 @@ def bench_ridge(cfg: BenchConfig) -> list[Row]:
             peer = {**common, "timed_epochs": 2} if n > 10_000 else common
             params.update({lab: peer for lab in ("tenseal", "openfhe-numpy")})
             labels = ("hetensor", "tenseal", "openfhe-numpy") if solver == "gram" else ("hetensor",)
-            res = measure(
-                "ridge",
-                {"X": X, "y": y},
-                expected,
-                rounds=1,
-                repeat=1,
-                params=params,
-                labels=labels,
-            )
+            res = _ridge_once(X, y, expected, params, labels)
             if solver == "gram":
                 peers = res
             else:
@@ -394,15 +401,7 @@ def _per_sample_row(
 ) -> Row:
     """TenSEAL's Tutorial 1 packing (one ciphertext per sample), one epoch extrapolated."""
     params = {"tenseal": {**common, "packing": "samples", "timed_epochs": 1}}
-    res = measure(
-        "ridge",
-        {"X": X, "y": y},
-        expected,
-        rounds=1,
-        repeat=1,
-        params=params,
-        labels=("tenseal",),
-    )
+    res = _ridge_once(X, y, expected, params, ("tenseal",))
     ref = res["tenseal"]
     name = f"ridge {n}x{d} gram vs TenSEAL per-sample"
     if ref.unsupported or het.unsupported:

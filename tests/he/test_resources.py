@@ -75,8 +75,10 @@ def test_budget_is_least_limit(res, monkeypatch):
     assert res.memory_budget(123456) == (123456, "memory_limit")
     with pytest.raises(ValueError):
         res.memory_budget(-1)
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="memory_limit"):
         res.memory_budget("1G")
+    with pytest.raises(errors.NonFiniteError, match="memory_limit"):
+        res.memory_budget(float("inf"))
 
 
 def test_check_budget_refuses_with_estimate_budget_and_fix(res, monkeypatch):
@@ -90,7 +92,7 @@ def test_check_budget_refuses_with_estimate_budget_and_fix(res, monkeypatch):
 
 def test_low_available_memory_only_warns(res, monkeypatch):
     monkeypatch.setattr(res, "memory_limits", lambda: {"RAM": 100 * 2**30})
-    monkeypatch.setattr(res, "_meminfo_kib", lambda field: 1024)  # 1 MiB available
+    monkeypatch.setattr(res, "_proc_kib", lambda path, field: 1024)  # 1 MiB available
     with pytest.warns(RuntimeWarning, match="available"):
         res.check_budget(2**30, "a test")
 

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
+from .._validate import check_real
 from ..errors import ResourceError
 
 __all__ = [
@@ -402,27 +403,21 @@ def _read_int(path: str) -> int | None:
     return int(text) if text.isdigit() else None
 
 
-def _status_kib(field: str) -> int:
-    """A field of /proc/self/status in KiB (0 where unknown)."""
+def _proc_kib(path: str, field: str) -> int | None:
+    """A ``Field: N kB`` line of /proc/self/status or /proc/meminfo, in KiB (None if absent)."""
     try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _meminfo_kib(field: str) -> int | None:
-    try:
-        with open("/proc/meminfo") as fh:
+        with open(path) as fh:
             for line in fh:
                 if line.startswith(field + ":"):
                     return int(line.split()[1])
     except OSError:
         pass
     return None
+
+
+def _status_kib(field: str) -> int:
+    """A field of /proc/self/status in KiB (0 where unknown)."""
+    return _proc_kib("/proc/self/status", field) or 0
 
 
 def memory_limits() -> dict[str, int]:
@@ -440,7 +435,7 @@ def memory_limits() -> dict[str, int]:
     soft, _hard = resource.getrlimit(resource.RLIMIT_AS)
     if soft != resource.RLIM_INFINITY:
         out["RLIMIT_AS"] = int(soft) - _status_kib("VmSize") * 1024
-    total = _meminfo_kib("MemTotal")
+    total = _proc_kib("/proc/meminfo", "MemTotal")
     if total is not None:
         out["RAM"] = total * 1024 - rss
     return out
@@ -452,13 +447,7 @@ def memory_budget(memory_limit: int | float | None = None) -> tuple[int, str]:
     ``memory_limit`` (bytes) overrides; else 0.9 x the least of :func:`memory_limits`.
     """
     if memory_limit is not None:
-        if isinstance(memory_limit, bool) or not isinstance(memory_limit, (int, float)):
-            raise TypeError(
-                f"memory_limit must be a number of bytes, got {type(memory_limit).__name__}"
-            )
-        if not memory_limit > 0:
-            raise ValueError(f"memory_limit must be positive, got {memory_limit}")
-        return int(memory_limit), "memory_limit"
+        return int(check_real("memory_limit", memory_limit, 0, lo_open=True)), "memory_limit"
     limits = memory_limits()
     if not limits:
         return 2**62, "no limit found"
@@ -489,7 +478,7 @@ def check_budget(
             + (fixes() if fixes is not None else "")
             + " memory_limit= overrides the budget."
         )
-    available = _meminfo_kib("MemAvailable")
+    available = _proc_kib("/proc/meminfo", "MemAvailable")
     if memory_limit is None and available is not None and need > available * 1024:
         warnings.warn(
             f"{what} needs an estimated {format_bytes(need)}, more than the "

@@ -41,11 +41,17 @@ OFNUMPY_SPEC ?= openfhe-numpy==1.5.1.0.0.22.4
 
 .PHONY: demo test test-slow docs bench bench-native bench-native-build bench-torch bench-peers fixtures info lint stubs format format-check wheel venv clean
 
+# $(call make-venv,DIR,PYTHON_VERSION): a venv in DIR with the interpreter find-python.sh finds
+# (3.10 when no version is given), pip upgraded
+define make-venv
+	@py=$$(scripts/find-python.sh $(2)) || exit 1; \
+	 echo "creating $(1) with $$py"; \
+	 "$$py" -m venv $(1)
+	$(1)/bin/python -m pip install --quiet --upgrade pip
+endef
+
 $(PY):
-	@py=$$(scripts/find-python.sh) || exit 1; \
-	 echo "creating $(VENV) with $$py"; \
-	 "$$py" -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(call make-venv,$(VENV))
 
 $(STAMP): $(PY) $(BUILD_INPUTS)
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]" -Cbuild-dir=build/editable
@@ -54,10 +60,7 @@ $(STAMP): $(PY) $(BUILD_INPUTS)
 venv: $(STAMP)
 
 $(TORCH_PY):
-	@py=$$(scripts/find-python.sh 3.11) || exit 1; \
-	 echo "creating $(TORCH_VENV) with $$py"; \
-	 "$$py" -m venv $(TORCH_VENV)
-	$(TORCH_PY) -m pip install --quiet --upgrade pip
+	$(call make-venv,$(TORCH_VENV),3.11)
 
 # The plaintext kernels need no openfhe, so hetensor installs on 3.11 beside torch.
 $(TORCH_STAMP): $(TORCH_PY) $(BUILD_INPUTS)
@@ -93,10 +96,7 @@ bench-torch: $(TORCH_STAMP)
 	$(TORCH_VENV)/bin/hetensor bench --filter 'torch*'
 
 $(TENSEAL_VENV)/.installed $(OFNUMPY_VENV)/.installed: %/.installed:
-	@py=$$(scripts/find-python.sh) || exit 1; \
-	 echo "creating $* with $$py"; \
-	 "$$py" -m venv $*
-	$*/bin/python -m pip install --quiet --upgrade pip
+	$(call make-venv,$*)
 	$*/bin/python -m pip install --quiet numpy \
 	  "$(if $(filter $(TENSEAL_VENV),$*),$(TENSEAL_SPEC),$(OFNUMPY_SPEC))"
 	@touch $@
